@@ -1,0 +1,207 @@
+//! The unit catalogue (`assets/units.toml`) and conversion between units of one
+//! dimension, in exact decimals.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+const UNITS_TOML: &str = include_str!("../../../assets/units.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unit {
+    pub code: String,
+    pub label_en: String,
+    pub dimension: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub factor: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Currency {
+    pub code: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnitCatalogue {
+    pub source: String,
+    pub valid_from: chrono::NaiveDate,
+    pub dimensions: BTreeMap<String, String>,
+    #[serde(rename = "unit")]
+    pub units: Vec<Unit>,
+    #[serde(rename = "currency")]
+    pub currencies: Vec<Currency>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    #[error("unknown unit '{0}': use one of the unit catalogue's codes (fieldbook units)")]
+    Unknown(String),
+    #[error("cannot convert {from} ({from_dim}) to {to} ({to_dim}): the units measure different things")]
+    Incompatible {
+        from: String,
+        from_dim: String,
+        to: String,
+        to_dim: String,
+    },
+    #[error("cannot convert {from} to {to}: converting money needs a dated exchange rate")]
+    Currency { from: String, to: String },
+    #[error("converting {value} {from} to {to} overflows")]
+    Overflow {
+        value: Decimal,
+        from: String,
+        to: String,
+    },
+}
+
+impl UnitCatalogue {
+    fn parse(text: &str) -> Result<Self, String> {
+        let cat: UnitCatalogue = toml::from_str(text).map_err(|e| e.to_string())?;
+        for u in &cat.units {
+            if !cat.dimensions.contains_key(&u.dimension) {
+                return Err(format!("unit {} has unknown dimension {}", u.code, u.dimension));
+            }
+            if u.factor <= Decimal::ZERO {
+                return Err(format!("unit {} has a factor that is not positive", u.code));
+            }
+        }
+        for (dim, base) in &cat.dimensions {
+            let ok = cat
+                .units
+                .iter()
+                .any(|u| &u.code == base && &u.dimension == dim && u.factor == Decimal::ONE);
+            if !ok {
+                return Err(format!("dimension {dim}: base unit {base} missing or factor not 1"));
+            }
+        }
+        let mut codes: Vec<&str> = cat.units.iter().map(|u| u.code.as_str()).collect();
+        codes.extend(cat.currencies.iter().map(|c| c.code.as_str()));
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        if codes.len() != n {
+            return Err("a unit or currency code appears twice".into());
+        }
+        Ok(cat)
+    }
+
+    /// The catalogue shipped with this build, validated on first use.
+    pub fn shipped() -> &'static UnitCatalogue {
+        static CAT: OnceLock<UnitCatalogue> = OnceLock::new();
+        CAT.get_or_init(|| {
+            UnitCatalogue::parse(UNITS_TOML)
+                .unwrap_or_else(|e| panic!("assets/units.toml is invalid: {e}"))
+        })
+    }
+
+    pub fn unit(&self, code: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.code == code)
+    }
+
+    pub fn currency(&self, code: &str) -> Option<&Currency> {
+        self.currencies.iter().find(|c| c.code == code)
+    }
+
+    /// A measurement may carry a physical unit or a currency.
+    pub fn is_known(&self, code: &str) -> bool {
+        self.unit(code).is_some() || self.currency(code).is_some()
+    }
+
+    /// `value` in `from` expressed in `to`.
+    pub fn convert(&self, value: Decimal, from: &str, to: &str) -> Result<Decimal, UnitError> {
+        if self.currency(from).is_some() || self.currency(to).is_some() {
+            if !self.is_known(from) {
+                return Err(UnitError::Unknown(from.into()));
+            }
+            if !self.is_known(to) {
+                return Err(UnitError::Unknown(to.into()));
+            }
+            if from == to {
+                return Ok(value);
+            }
+            return Err(UnitError::Currency {
+                from: from.into(),
+                to: to.into(),
+            });
+        }
+        let f = self.unit(from).ok_or_else(|| UnitError::Unknown(from.into()))?;
+        let t = self.unit(to).ok_or_else(|| UnitError::Unknown(to.into()))?;
+        if f.dimension != t.dimension {
+            return Err(UnitError::Incompatible {
+                from: from.into(),
+                from_dim: f.dimension.clone(),
+                to: to.into(),
+                to_dim: t.dimension.clone(),
+            });
+        }
+        let overflow = || UnitError::Overflow {
+            value,
+            from: from.into(),
+            to: to.into(),
+        };
+        value
+            .checked_mul(f.factor)
+            .and_then(|base| base.checked_div(t.factor))
+            .map(|v| v.normalize())
+            .ok_or_else(overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn shipped_catalogue_loads_and_has_the_issue_units() {
+        let cat = UnitCatalogue::shipped();
+        for code in [
+            "kW", "MW", "kWh", "MWh", "h/yr", "L", "m3", "Nm3", "L/100km", "km/yr", "t",
+            "tCO2", "JPY", "USD", "IDR", "VND",
+        ] {
+            assert!(cat.is_known(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn converts_within_a_dimension_exactly() {
+        let cat = UnitCatalogue::shipped();
+        assert_eq!(cat.convert(d("75"), "kW", "MW").unwrap(), d("0.075"));
+        assert_eq!(cat.convert(d("1.5"), "MWh", "kWh").unwrap(), d("1500"));
+        assert_eq!(cat.convert(d("2"), "m3", "L").unwrap(), d("2000"));
+        assert_eq!(cat.convert(d("3.6"), "GJ", "kWh").unwrap().round_dp(6), d("1000"));
+        assert_eq!(cat.convert(d("16"), "h/day", "h/yr").unwrap(), d("5840"));
+    }
+
+    #[test]
+    fn refuses_incompatible_unknown_and_currency_conversions() {
+        let cat = UnitCatalogue::shipped();
+        assert!(matches!(
+            cat.convert(d("1"), "kW", "kWh"),
+            Err(UnitError::Incompatible { .. })
+        ));
+        assert_eq!(
+            cat.convert(d("1"), "furlong", "km"),
+            Err(UnitError::Unknown("furlong".into()))
+        );
+        assert!(matches!(
+            cat.convert(d("1"), "JPY", "USD"),
+            Err(UnitError::Currency { .. })
+        ));
+        assert_eq!(cat.convert(d("5"), "JPY", "JPY").unwrap(), d("5"));
+    }
+
+    #[test]
+    fn a_broken_catalogue_is_refused() {
+        let bad = UNITS_TOML.replace("factor = \"1000\"\n[[unit]]\ncode = \"MW\"", "factor = \"0\"\n[[unit]]\ncode = \"MW\"");
+        assert!(UnitCatalogue::parse(&bad).is_err());
+        let dup = format!("{UNITS_TOML}\n[[currency]]\ncode = \"kW\"\nname_en = \"x\"\n");
+        assert!(UnitCatalogue::parse(&dup).is_err());
+    }
+}

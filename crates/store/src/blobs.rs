@@ -1,0 +1,109 @@
+//! The attachment store: files named by the SHA-256 of their content, in a
+//! folder beside the database (`fieldbook.db` → `fieldbook.db.attachments/ab/abcd…`).
+//! Writing is atomic (temp file, fsync, rename) and idempotent.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// Largest attachment accepted: a high-resolution photo or a long PDF fits.
+pub const MAX_ATTACHMENT_BYTES: usize = 50 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    dir: PathBuf,
+}
+
+impl BlobStore {
+    pub fn beside(db: &Path) -> BlobStore {
+        let mut name = db.file_name().unwrap_or_default().to_os_string();
+        name.push(".attachments");
+        BlobStore {
+            dir: db.with_file_name(name),
+        }
+    }
+
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    pub fn contains(&self, sha256: &str) -> bool {
+        self.path(sha256).is_file()
+    }
+
+    /// Stores `bytes`; returns their SHA-256 in hex.
+    pub fn put(&self, bytes: &[u8]) -> Result<String> {
+        let sha = hex(&Sha256::digest(bytes));
+        let target = self.path(&sha);
+        if target.is_file() {
+            return Ok(sha);
+        }
+        let tmp_dir = self.dir.join("tmp");
+        fs::create_dir_all(&tmp_dir)?;
+        fs::create_dir_all(target.parent().expect("blob paths have a parent"))?;
+        let tmp = tmp_dir.join(format!("{sha}.{}", std::process::id()));
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &target)?;
+        Ok(sha)
+    }
+
+    pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
+        Ok(fs::read(self.path(sha256))?)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Adds a file to a finding: stores its content and creates the attachment
+    /// record. A "photo" must be an image; nothing is written when it is refused.
+    pub fn attach(
+        &mut self,
+        finding_id: &str,
+        role: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<String> {
+        if bytes.is_empty() {
+            return Err(StoreError::Attachment(format!("{file_name} is empty")));
+        }
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(StoreError::Attachment(format!(
+                "{file_name} is {} MiB; attachments may be at most {} MiB: shrink or split it",
+                bytes.len() / (1024 * 1024),
+                MAX_ATTACHMENT_BYTES / (1024 * 1024)
+            )));
+        }
+        let mime = infer::get(bytes)
+            .map(|t| t.mime_type().to_string())
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+        if role == "photo" && !mime.starts_with("image/") {
+            return Err(StoreError::Attachment(format!(
+                "{file_name} is not an image ({mime}): add it as a document, or choose a JPEG, PNG or WebP photo"
+            )));
+        }
+        // Check the finding before touching the disk.
+        self.get("finding", finding_id)?;
+        let sha = self.blobs.put(bytes)?;
+        let mut fields = Map::new();
+        fields.insert("finding_id".into(), Value::from(finding_id));
+        fields.insert("role".into(), Value::from(role));
+        fields.insert("sha256".into(), Value::from(sha));
+        fields.insert("file_name".into(), Value::from(file_name));
+        fields.insert("mime".into(), Value::from(mime));
+        fields.insert("size_bytes".into(), Value::from(bytes.len() as i64));
+        self.create("attachment", fields)
+    }
+}

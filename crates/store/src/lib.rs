@@ -1,0 +1,134 @@
+//! Fieldbook's store: one SQLite file per laptop, plus a content-addressed
+//! attachment folder beside it. All SQL of the project lives in this crate.
+//!
+//! Every write goes through [`Store::apply`] (see `write.rs`): it logs each
+//! create, field set, delete and restore in the `change` table and updates the
+//! typed record tables in the same transaction. Sync (part 3) builds on that log.
+
+mod blobs;
+mod dump;
+mod error;
+mod migrate;
+mod read;
+mod samples;
+mod search;
+mod sql;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
+pub use error::{Result, StoreError};
+pub use migrate::SCHEMA_VERSION;
+pub use read::{ListQuery, Record};
+pub use samples::SampleOutcome;
+pub use search::Hit;
+pub use write::{Change, UndoOutcome};
+
+#[doc(hidden)]
+pub mod testing_support {
+    pub use crate::migrate::create_at_version;
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: String,
+    blobs: BlobStore,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, migrating an older
+    /// schema forward and refusing a newer one.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a power cut must not take the last saved edits with it.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate::migrate(&mut conn)?;
+        let device = device_id(&conn)?;
+        let blobs = BlobStore::beside(path);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            device,
+            blobs,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The id of this replica: it signs every change written here.
+    pub fn device_id(&self) -> &str {
+        &self.device
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        migrate::schema_version(&self.conn)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// True when the database holds no records of any kind (a first run).
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT NOT EXISTS (SELECT 1 FROM change)", [], |r| r.get(0))?)
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn device_id(conn: &Connection) -> Result<String> {
+    let existing: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = fieldbook_core::ids::new_device_id();
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?1)",
+        [&id],
+    )?;
+    // Another process may have won the race: read back what is stored.
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
+        r.get(0)
+    })?)
+}
+

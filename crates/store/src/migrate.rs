@@ -1,0 +1,44 @@
+//! Schema migrations: forward only, each in one transaction, tracked in
+//! `PRAGMA user_version`. A database from a newer build is refused, never touched.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Result, StoreError};
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn schema_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = schema_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerDatabase {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Builds a database as an older build left it, for the migration tests.
+#[doc(hidden)]
+pub fn create_at_version(path: &std::path::Path, version: usize) {
+    let mut conn = Connection::open(path).expect("open");
+    let tx = conn.transaction().expect("begin");
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
+        tx.execute_batch(sql).expect("migration");
+        tx.pragma_update(None, "user_version", i as i64 + 1).expect("version");
+    }
+    tx.commit().expect("commit");
+}

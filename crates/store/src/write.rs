@@ -1,0 +1,679 @@
+//! The one write path. Every change to a record — create, set of one field,
+//! delete, restore — is a [`Change`] applied by [`Store::apply`] in one
+//! transaction: it is validated, logged in `change` with the value it replaced,
+//! and made visible in the typed table and the search index. Undo reads the log
+//! back and writes the inverse changes through the same path.
+
+use std::collections::BTreeSet;
+
+use chrono::{SecondsFormat, Utc};
+use fieldbook_core::ids::{is_record_id, new_record_id, Hlc};
+use fieldbook_core::kinds::{self, FieldSpec, FieldType, KindSpec, KINDS};
+use fieldbook_core::validate::{normalise, Stored};
+use fieldbook_core::{ValidationError, ValidationErrors};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::{Result, StoreError};
+use crate::sql::{stored_from, stored_from_log, stored_to_log, Sql};
+use crate::{search, Store};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Create {
+        kind: String,
+        /// A new UUIDv7 is made when absent.
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        fields: Map<String, Value>,
+    },
+    Set {
+        kind: String,
+        id: String,
+        field: String,
+        value: Value,
+    },
+    Delete {
+        kind: String,
+        id: String,
+    },
+    Restore {
+        kind: String,
+        id: String,
+    },
+}
+
+/// What an undo did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UndoOutcome {
+    /// The label of the action that was undone ("Edit finding title").
+    pub label: String,
+    /// The records it touched, as (kind, id).
+    pub records: Vec<(String, String)>,
+}
+
+pub(crate) fn kind_spec(name: &str) -> Result<&'static KindSpec> {
+    kinds::kind(name).ok_or_else(|| StoreError::UnknownKind(name.to_string()))
+}
+
+fn field_spec(kind: &KindSpec, name: &str) -> Result<&'static FieldSpec> {
+    kind.field(name).ok_or_else(|| StoreError::UnknownField {
+        kind: kind.name.to_string(),
+        field: name.to_string(),
+    })
+}
+
+impl Store {
+    /// Applies `changes` as one user action called `label`: all or nothing.
+    /// Returns the ids of the records touched, in order.
+    pub fn apply(&mut self, label: &str, changes: Vec<Change>) -> Result<Vec<String>> {
+        self.apply_marking(label, changes, None)
+    }
+
+    /// [`Store::apply`], also setting a `meta` key in the same transaction (so a
+    /// one-time action such as loading the samples is recorded atomically).
+    pub(crate) fn apply_marking(
+        &mut self,
+        label: &str,
+        changes: Vec<Change>,
+        meta: Option<(&str, &str)>,
+    ) -> Result<Vec<String>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Writer::begin(&tx, &self.device, label, None)?;
+        let mut ids = Vec::with_capacity(changes.len());
+        for change in changes {
+            ids.push(w.apply(change)?);
+        }
+        w.finish()?;
+        if let Some((key, value)) = meta {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Creates one record; returns its id.
+    pub fn create(&mut self, kind: &str, fields: Map<String, Value>) -> Result<String> {
+        let label = format!("Create {kind}");
+        let ids = self.apply(
+            &label,
+            vec![Change::Create {
+                kind: kind.into(),
+                id: None,
+                fields,
+            }],
+        )?;
+        Ok(ids.into_iter().next().expect("one change, one id"))
+    }
+
+    /// Sets several fields of one record as one action.
+    pub fn edit(&mut self, kind: &str, id: &str, fields: Map<String, Value>) -> Result<()> {
+        let changes = fields
+            .into_iter()
+            .map(|(field, value)| Change::Set {
+                kind: kind.into(),
+                id: id.into(),
+                field,
+                value,
+            })
+            .collect();
+        self.apply(&format!("Edit {kind}"), changes).map(drop)
+    }
+
+    pub fn delete(&mut self, kind: &str, id: &str) -> Result<()> {
+        let change = Change::Delete {
+            kind: kind.into(),
+            id: id.into(),
+        };
+        self.apply(&format!("Delete {kind}"), vec![change]).map(drop)
+    }
+
+    pub fn restore(&mut self, kind: &str, id: &str) -> Result<()> {
+        let change = Change::Restore {
+            kind: kind.into(),
+            id: id.into(),
+        };
+        self.apply(&format!("Restore {kind}"), vec![change]).map(drop)
+    }
+
+    /// Undoes this device's most recent action that is not undone yet.
+    pub fn undo(&mut self) -> Result<Option<UndoOutcome>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let target: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, label FROM batch b
+                 WHERE device = ?1 AND undoes IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM batch u WHERE u.undoes = b.id)
+                 ORDER BY id DESC LIMIT 1",
+                [&self.device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((batch, label)) = target else {
+            return Ok(None);
+        };
+        let logged = logged_changes(&tx, batch)?;
+        let created: BTreeSet<&str> = logged
+            .iter()
+            .filter(|c| c.op == "create")
+            .map(|c| c.record_id.as_str())
+            .collect();
+        let mut w = Writer::begin(&tx, &self.device, &format!("Undo: {label}"), Some(batch))?;
+        let mut records = Vec::new();
+        for c in logged.iter().rev() {
+            let kind = kind_spec(&c.kind)?;
+            match c.op.as_str() {
+                "create" => w.delete(kind, &c.record_id, None)?,
+                "set" if !created.contains(c.record_id.as_str()) => {
+                    let field = field_spec(kind, c.field.as_deref().unwrap_or_default())?;
+                    let prev = stored_from_log(c.prev.as_deref());
+                    w.set_stored(kind, &c.record_id, field, prev)?;
+                }
+                "delete" if c.cascade_of.is_none() => w.restore(kind, &c.record_id, None)?,
+                "restore" if c.cascade_of.is_none() => w.delete(kind, &c.record_id, None)?,
+                _ => continue,
+            }
+            records.push((c.kind.clone(), c.record_id.clone()));
+        }
+        w.finish()?;
+        tx.commit()?;
+        records.dedup();
+        Ok(Some(UndoOutcome { label, records }))
+    }
+}
+
+struct LoggedChange {
+    op: String,
+    kind: String,
+    record_id: String,
+    field: Option<String>,
+    prev: Option<String>,
+    cascade_of: Option<String>,
+}
+
+fn logged_changes(tx: &Transaction<'_>, batch: i64) -> Result<Vec<LoggedChange>> {
+    let mut stmt = tx.prepare(
+        "SELECT op, kind, record_id, field, prev, cascade_of FROM change
+         WHERE batch = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([batch], |r| {
+        Ok(LoggedChange {
+            op: r.get(0)?,
+            kind: r.get(1)?,
+            record_id: r.get(2)?,
+            field: r.get(3)?,
+            prev: r.get(4)?,
+            cascade_of: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Writes the changes of one batch inside an open transaction.
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    device: &'t str,
+    batch: i64,
+    seq: i64,
+    hlc: Hlc,
+    now: String,
+    touched: BTreeSet<(&'static str, String)>,
+}
+
+impl<'t> Writer<'t> {
+    fn begin(
+        tx: &'t Transaction<'t>,
+        device: &'t str,
+        label: &str,
+        undoes: Option<i64>,
+    ) -> Result<Self> {
+        let now_utc = Utc::now();
+        let now = now_utc.to_rfc3339_opts(SecondsFormat::Millis, true);
+        tx.execute(
+            "INSERT INTO batch (device, at, label, undoes) VALUES (?1, ?2, ?3, ?4)",
+            params![device, now, label, undoes],
+        )?;
+        let batch = tx.last_insert_rowid();
+        let (seq, hlc): (i64, Option<i64>) = tx.query_row(
+            "SELECT coalesce(max(seq), 0), max(hlc) FROM change WHERE device = ?1",
+            [device],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let last = Hlc(hlc.unwrap_or(0) as u64);
+        let now_ms = now_utc.timestamp_millis().max(0) as u64;
+        Ok(Writer {
+            tx,
+            device,
+            batch,
+            seq,
+            hlc: last.tick(now_ms),
+            now,
+            touched: BTreeSet::new(),
+        })
+    }
+
+    fn log(
+        &mut self,
+        op: &str,
+        kind: &KindSpec,
+        id: &str,
+        field: Option<&str>,
+        value: Option<String>,
+        prev: Option<String>,
+        cascade_of: Option<&str>,
+    ) -> Result<()> {
+        self.seq += 1;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id, field,
+                                     value, prev, cascade_of)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                self.device,
+                self.seq,
+                self.hlc.0 as i64,
+                self.now,
+                self.batch,
+                op,
+                kind.name,
+                id,
+                field,
+                value,
+                prev,
+                cascade_of
+            ])?;
+        // Each change gets its own clock value, so their order is total.
+        self.hlc = Hlc(self.hlc.0 + 1);
+        self.touched.insert((kind.name, id.to_string()));
+        Ok(())
+    }
+
+    fn apply(&mut self, change: Change) -> Result<String> {
+        match change {
+            Change::Create { kind, id, fields } => self.create(kind_spec(&kind)?, id, fields),
+            Change::Set {
+                kind,
+                id,
+                field,
+                value,
+            } => {
+                let kind = kind_spec(&kind)?;
+                let field = field_spec(kind, &field)?;
+                let stored = normalise(field, &value).map_err(ValidationErrors::from)?;
+                self.require_live(kind, &id)?;
+                self.check_references(field, &stored)?;
+                self.set_stored(kind, &id, field, stored)?;
+                Ok(id)
+            }
+            Change::Delete { kind, id } => {
+                self.delete(kind_spec(&kind)?, &id, None)?;
+                Ok(id)
+            }
+            Change::Restore { kind, id } => {
+                self.restore(kind_spec(&kind)?, &id, None)?;
+                Ok(id)
+            }
+        }
+    }
+
+    fn create(
+        &mut self,
+        kind: &'static KindSpec,
+        id: Option<String>,
+        given: Map<String, Value>,
+    ) -> Result<String> {
+        let id = match id {
+            Some(id) if !is_record_id(&id) => {
+                return Err(ValidationErrors::from(ValidationError::new(
+                    "id",
+                    "bad_reference",
+                    format!("'{id}' is not a record id"),
+                ))
+                .into())
+            }
+            Some(id) => id,
+            None => new_record_id(),
+        };
+        for name in given.keys() {
+            field_spec(kind, name)?;
+        }
+        let mut errors = Vec::new();
+        let mut values = Vec::with_capacity(kind.fields.len());
+        for spec in kind.fields {
+            let input = match (given.get(spec.name), spec.default) {
+                (Some(v), _) if !v.is_null() => v.clone(),
+                (_, Some(default)) => Value::String(default.to_string()),
+                (given, None) => given.cloned().unwrap_or(Value::Null),
+            };
+            match normalise(spec, &input) {
+                Ok(v) => values.push((spec, v)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationErrors(errors).into());
+        }
+        if self.exists(kind, &id)? {
+            return Err(StoreError::IdTaken {
+                kind: kind.name.into(),
+                id,
+            });
+        }
+        for (spec, v) in &values {
+            self.check_references(spec, v)?;
+        }
+        self.check_unique(kind, &id, &values)?;
+
+        let columns: Vec<&str> = values.iter().map(|(s, _)| s.name).collect();
+        let placeholders: Vec<String> = (0..columns.len()).map(|i| format!("?{}", i + 5)).collect();
+        let sql = format!(
+            "INSERT INTO {table} (id, created_at, updated_at, updated_by, {cols})
+             VALUES (?1, ?2, ?3, ?4, {ph})",
+            table = kind.table(),
+            cols = columns.join(", "),
+            ph = placeholders.join(", ")
+        );
+        let mut bind: Vec<Box<dyn rusqlite::ToSql + '_>> = vec![
+            Box::new(id.as_str()),
+            Box::new(self.now.as_str()),
+            Box::new(self.now.as_str()),
+            Box::new(self.device),
+        ];
+        bind.extend(values.iter().map(|(_, v)| Box::new(Sql(v)) as Box<dyn rusqlite::ToSql>));
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(bind.iter().map(|b| b.as_ref())))?;
+        drop(bind);
+
+        self.log("create", kind, &id, None, None, None, None)?;
+        for (spec, v) in values {
+            if v != Stored::Null {
+                self.log("set", kind, &id, Some(spec.name), stored_to_log(&v), None, None)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Sets an already-normalised value; a value equal to the current one writes nothing.
+    fn set_stored(
+        &mut self,
+        kind: &'static KindSpec,
+        id: &str,
+        field: &'static FieldSpec,
+        value: Stored,
+    ) -> Result<()> {
+        let current = self.current(kind, id, field)?;
+        if current == value {
+            return Ok(());
+        }
+        if kind.unique.iter().any(|set| set.contains(&field.name)) {
+            let mut values = Vec::new();
+            for spec in kind.fields {
+                let v = if spec.name == field.name {
+                    value.clone()
+                } else {
+                    self.current(kind, id, spec)?
+                };
+                values.push((spec, v));
+            }
+            self.check_unique(kind, id, &values)?;
+        }
+        self.tx
+            .prepare_cached(&format!(
+                "UPDATE {} SET {} = ?1, updated_at = ?2, updated_by = ?3 WHERE id = ?4",
+                kind.table(),
+                field.name
+            ))?
+            .execute(params![Sql(&value), self.now, self.device, id])?;
+        self.log(
+            "set",
+            kind,
+            id,
+            Some(field.name),
+            stored_to_log(&value),
+            stored_to_log(&current),
+            None,
+        )
+    }
+
+    fn delete(&mut self, kind: &'static KindSpec, id: &str, cascade_of: Option<&str>) -> Result<()> {
+        self.require_live(kind, id)?;
+        self.set_deleted(kind, id, Some(&self.now.clone()))?;
+        self.log("delete", kind, id, None, None, None, cascade_of)?;
+        // The records that live inside this one go to the Trash with it.
+        let root = cascade_of.unwrap_or(id).to_string();
+        for (child_kind, child_id) in self.children(kind, id, false)? {
+            self.delete(child_kind, &child_id, Some(&root))?;
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, kind: &'static KindSpec, id: &str, cascade_of: Option<&str>) -> Result<()> {
+        if !self.exists(kind, id)? {
+            return Err(StoreError::NotFound {
+                kind: kind.name.into(),
+                id: id.into(),
+            });
+        }
+        if !self.is_deleted(kind, id)? {
+            return Err(StoreError::NotInTrash {
+                kind: kind.name.into(),
+                id: id.into(),
+            });
+        }
+        if let Some((parent_kind, parent_id)) = self.parent(kind, id)? {
+            if self.is_deleted(parent_kind, &parent_id)? {
+                return Err(StoreError::ParentInTrash {
+                    kind: kind.name.into(),
+                    id: id.into(),
+                    parent_kind: parent_kind.name.into(),
+                    parent_id,
+                });
+            }
+        }
+        self.set_deleted(kind, id, None)?;
+        self.log("restore", kind, id, None, None, None, cascade_of)?;
+        // Bring back what went to the Trash together with this record, and only that.
+        let root = cascade_of.unwrap_or(id).to_string();
+        for (child_kind, child_id) in self.children(kind, id, true)? {
+            let last_delete_cause: Option<Option<String>> = self
+                .tx
+                .query_row(
+                    "SELECT cascade_of FROM change WHERE record_id = ?1 AND op = 'delete'
+                     ORDER BY hlc DESC LIMIT 1",
+                    [&child_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if last_delete_cause.flatten().as_deref() == Some(root.as_str()) {
+                self.restore(child_kind, &child_id, Some(&root))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_deleted(&mut self, kind: &KindSpec, id: &str, at: Option<&str>) -> Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "UPDATE {} SET deleted_at = ?1, updated_at = ?2, updated_by = ?3 WHERE id = ?4",
+                kind.table()
+            ))?
+            .execute(params![at, self.now, self.device, id])?;
+        Ok(())
+    }
+
+    /// Records of kinds that live inside `kind` (by their parent field) pointing at `id`.
+    fn children(
+        &self,
+        kind: &KindSpec,
+        id: &str,
+        deleted: bool,
+    ) -> Result<Vec<(&'static KindSpec, String)>> {
+        let mut out = Vec::new();
+        for child in KINDS {
+            let Some(parent_field) = child.parent.and_then(|p| child.field(p)) else {
+                continue;
+            };
+            if parent_field.ty != (FieldType::Ref { kind: kind.name }) {
+                continue;
+            }
+            let mut stmt = self.tx.prepare_cached(&format!(
+                "SELECT id FROM {} WHERE {} = ?1 AND (deleted_at IS NOT NULL) = ?2 ORDER BY id",
+                child.table(),
+                parent_field.name
+            ))?;
+            let ids = stmt.query_map(params![id, deleted], |r| r.get::<_, String>(0))?;
+            for child_id in ids {
+                out.push((child, child_id?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn parent(&self, kind: &KindSpec, id: &str) -> Result<Option<(&'static KindSpec, String)>> {
+        let Some(field) = kind.parent.and_then(|p| kind.field(p)) else {
+            return Ok(None);
+        };
+        let FieldType::Ref { kind: target } = field.ty else {
+            return Ok(None);
+        };
+        let parent_id = self.current(kind, id, field)?;
+        Ok(parent_id
+            .as_text()
+            .map(|p| (kind_spec(target).expect("registry is consistent"), p.to_string())))
+    }
+
+    fn current(&self, kind: &KindSpec, id: &str, field: &FieldSpec) -> Result<Stored> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE id = ?1",
+                field.name,
+                kind.table()
+            ))?
+            .query_row([id], |r| Ok(stored_from(r.get_ref(0)?)))?)
+    }
+
+    fn exists(&self, kind: &KindSpec, id: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()))?
+            .exists([id])?)
+    }
+
+    fn is_deleted(&self, kind: &KindSpec, id: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT deleted_at IS NOT NULL FROM {} WHERE id = ?1",
+                kind.table()
+            ))?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    fn require_live(&self, kind: &KindSpec, id: &str) -> Result<()> {
+        if !self.exists(kind, id)? {
+            return Err(StoreError::NotFound {
+                kind: kind.name.into(),
+                id: id.into(),
+            });
+        }
+        if self.is_deleted(kind, id)? {
+            return Err(StoreError::InTrash {
+                kind: kind.name.into(),
+                id: id.into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_references(&self, field: &FieldSpec, value: &Stored) -> Result<()> {
+        let (target, ids): (&str, Vec<String>) = match (field.ty, value) {
+            (FieldType::Ref { kind }, Stored::Text(id)) => (kind, vec![id.clone()]),
+            (FieldType::RefList { kind }, Stored::Text(list)) => {
+                (kind, serde_json::from_str(list).unwrap_or_default())
+            }
+            _ => return Ok(()),
+        };
+        let target_kind = kind_spec(target)?;
+        for id in ids {
+            if !self.exists(target_kind, &id)? || self.is_deleted(target_kind, &id)? {
+                return Err(StoreError::MissingReference {
+                    field: field.name.into(),
+                    target: target.into(),
+                    id,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_unique(
+        &self,
+        kind: &KindSpec,
+        id: &str,
+        values: &[(&'static FieldSpec, Stored)],
+    ) -> Result<()> {
+        for set in kind.unique {
+            let chosen: Vec<&(&FieldSpec, Stored)> = set
+                .iter()
+                .filter_map(|name| values.iter().find(|(s, _)| s.name == *name))
+                .collect();
+            if chosen.iter().any(|(_, v)| *v == Stored::Null) {
+                continue;
+            }
+            let conditions: Vec<String> = chosen
+                .iter()
+                .enumerate()
+                .map(|(i, (s, _))| format!("{} = ?{} COLLATE NOCASE", s.name, i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE deleted_at IS NULL AND id != ?1 AND {}",
+                kind.table(),
+                conditions.join(" AND ")
+            );
+            let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&id];
+            let wrapped: Vec<Sql<'_>> = chosen.iter().map(|(_, v)| Sql(v)).collect();
+            bind.extend(wrapped.iter().map(|w| w as &dyn rusqlite::ToSql));
+            if self.tx.prepare_cached(&sql)?.exists(bind.as_slice())? {
+                let value = chosen
+                    .iter()
+                    .map(|(_, v)| match v {
+                        Stored::Text(s) => s.clone(),
+                        Stored::Int(n) => n.to_string(),
+                        Stored::Null => String::new(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                return Err(StoreError::Duplicate {
+                    kind: kind.name.into(),
+                    fields: set.join(" + "),
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the search index up to date for every record this batch touched.
+    fn finish(self) -> Result<()> {
+        for (kind, id) in &self.touched {
+            search::reindex(self.tx, kind_spec(kind)?, id)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+mod common;
+
+use common::{fields, fresh};
+use fieldbook_store::{Change, Store, StoreError, SCHEMA_VERSION};
+use serde_json::json;
+
+fn same_content(store: &mut Store, ids: &[String]) {
+    let changes = vec![
+        Change::Create {
+            kind: "country".into(),
+            id: Some(ids[0].clone()),
+            fields: fields(json!({"code": "VN", "name": "Viet Nam", "jcm_partner": true})),
+        },
+        Change::Create {
+            kind: "city".into(),
+            id: Some(ids[1].clone()),
+            fields: fields(json!({"name": "Da Nang", "country_id": ids[0]})),
+        },
+    ];
+    store.apply("load", changes).unwrap();
+}
+
+#[test]
+fn dumps_of_equal_content_are_byte_identical() {
+    let ids: Vec<String> = (0..2).map(|_| fieldbook_core::ids::new_record_id()).collect();
+    let mut a = fresh();
+    let mut b = fresh();
+    same_content(&mut a.store, &ids);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    same_content(&mut b.store, &ids);
+    assert_ne!(a.store.device_id(), b.store.device_id());
+    let dump = a.store.dump().unwrap();
+    assert_eq!(dump, b.store.dump().unwrap());
+    assert!(!dump.contains("updated_at"));
+    let parsed: serde_json::Value = serde_json::from_str(&dump).unwrap();
+    assert_eq!(parsed["records"]["city"][0]["name"], "Da Nang");
+    // An edit makes them differ.
+    b.store
+        .edit("city", &ids[1], fields(json!({"name_ja": "ダナン"})))
+        .unwrap();
+    assert_ne!(dump, b.store.dump().unwrap());
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_untouched() {
+    let f = fresh();
+    let path = f.store.path().to_path_buf();
+    drop(f.store);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::NewerDatabase { .. }), "{err}");
+    assert!(err.to_string().contains("update Fieldbook"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn every_earlier_schema_version_migrates_forward() {
+    // Version 0 is a file that exists but holds no schema (an interrupted first run).
+    for version in 0..SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        fieldbook_store::testing_support::create_at_version(&path, version as usize);
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        store
+            .create("study", fields(json!({"title": "After migration", "fiscal_year": 2024})))
+            .unwrap();
+    }
+}
