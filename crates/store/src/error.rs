@@ -48,4 +48,39 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// A stable code for the UI's translations.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Invalid(_) => "invalid",
+            StoreError::UnknownKind(_) => "unknown_kind",
+            StoreError::UnknownField { .. } => "unknown_field",
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::MissingReference { .. } => "missing_reference",
+            StoreError::Duplicate { .. } => "duplicate",
+            StoreError::IdTaken { .. } => "id_taken",
+            StoreError::InTrash { .. } => "in_trash",
+            StoreError::NotInTrash { .. } => "not_in_trash",
+            StoreError::ParentInTrash { .. } => "parent_in_trash",
+            StoreError::NewerDatabase { .. } => "newer_database",
+            StoreError::Attachment(_) => "attachment",
+            StoreError::Sample(_) => "sample",
+            StoreError::Sqlite(_) => "database",
+            StoreError::Io(_) => "io",
+        }
+    }
+
+    /// The field the error is about, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            StoreError::Invalid(errors) => errors.0.first().map(|e| e.field.as_str()),
+            StoreError::UnknownField { field, .. } | StoreError::MissingReference { field, .. } => {
+                Some(field)
+            }
+            StoreError::Duplicate { fields, .. } => fields.split(" + ").next(),
+            _ => None,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

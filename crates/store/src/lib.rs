@@ -112,6 +112,17 @@ impl Store {
     }
 }
 
+/// Where the app and the CLI keep the database unless told otherwise:
+/// `$FIELDBOOK_DB`, else the OS data directory (`~/.local/share/fieldbook/fieldbook.db`).
+pub fn default_db_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("FIELDBOOK_DB").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    directories::ProjectDirs::from("org", "Fieldbook", "fieldbook")
+        .map(|d| d.data_dir().join("fieldbook.db"))
+        .unwrap_or_else(|| PathBuf::from("fieldbook.db"))
+}
+
 fn device_id(conn: &Connection) -> Result<String> {
     let existing: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {

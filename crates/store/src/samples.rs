@@ -12,7 +12,12 @@ use crate::error::{Result, StoreError};
 use crate::write::Change;
 use crate::Store;
 
-const SAMPLE_FILES: &[(&str, &str)] = &[];
+const SAMPLE_FILES: &[(&str, &str)] = &[
+    ("01-countries.json", include_str!("../../../assets/samples/01-countries.json")),
+    ("02-directory.json", include_str!("../../../assets/samples/02-directory.json")),
+    ("03-study-semarang.json", include_str!("../../../assets/samples/03-study-semarang.json")),
+    ("04-study-danang.json", include_str!("../../../assets/samples/04-study-danang.json")),
+];
 
 const LOADED_KEY: &str = "samples_loaded";
 

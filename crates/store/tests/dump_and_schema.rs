@@ -71,3 +71,24 @@ fn every_earlier_schema_version_migrates_forward() {
             .unwrap();
     }
 }
+
+#[test]
+fn sample_data_loads_once_as_one_undoable_action() {
+    let mut f = fresh();
+    let outcome = f.store.load_samples().unwrap();
+    assert!(matches!(outcome, fieldbook_store::SampleOutcome::Loaded { records } if records > 150));
+    let studies = f.store.list("study", &Default::default()).unwrap();
+    let titles: Vec<&str> = studies.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(studies.len(), 2, "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("Semarang")), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("Da Nang")), "{titles:?}");
+    let countries = f.store.list("country", &Default::default()).unwrap();
+    let malaysia = countries.iter().find(|c| c.fields["code"] == "MY").unwrap();
+    assert_eq!(malaysia.fields["jcm_partner"], false);
+    assert!(countries.len() >= 18);
+    assert!(!f.store.search("CNG", 10).unwrap().is_empty());
+
+    let dump = f.store.dump().unwrap();
+    assert_eq!(f.store.load_samples().unwrap(), fieldbook_store::SampleOutcome::AlreadyLoaded);
+    assert_eq!(f.store.dump().unwrap(), dump);
+}

@@ -1,0 +1,233 @@
+//! The commands the UI calls. Each runs the engine on a blocking thread and
+//! returns JSON; errors carry a code for translation, the English message and,
+//! for bad input, the field.
+
+use std::sync::{Arc, Mutex};
+
+use fieldbook_core::catalogue::TechnologyCatalogue;
+use fieldbook_core::units::UnitCatalogue;
+use fieldbook_core::{ValidationError, KINDS};
+use fieldbook_store::{BlobStore, Change, Hit, ListQuery, Record, Store, StoreError, UndoOutcome};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use tauri::State;
+use tauri_plugin_dialog::DialogExt;
+
+pub struct AppState {
+    store: Arc<Mutex<Store>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Mutex<Store>>) -> Self {
+        AppState { store }
+    }
+
+    pub fn blobs(&self) -> BlobStore {
+        self.store.lock().expect("store lock").blobs().clone()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+    errors: Vec<ValidationError>,
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        let errors = match &e {
+            StoreError::Invalid(list) => list.0.clone(),
+            _ => Vec::new(),
+        };
+        CommandError {
+            code: e.code(),
+            field: e.field().map(str::to_string),
+            message: e.to_string(),
+            errors,
+        }
+    }
+}
+
+type CmdResult<T> = Result<T, CommandError>;
+
+/// Runs `f` with the store on a blocking thread: SQLite must not stall the UI loop.
+async fn with_store<T, F>(state: &State<'_, AppState>, f: F) -> CmdResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = state.store.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| CommandError {
+        code: "internal",
+        message: format!("the engine stopped unexpectedly: {e}"),
+        field: None,
+        errors: Vec::new(),
+    })?
+    .map_err(CommandError::from)
+}
+
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> CmdResult<Value> {
+    with_store(&state, |s| {
+        Ok(json!({
+            "db_path": s.path().display().to_string(),
+            "device_id": s.device_id(),
+            "schema_version": s.schema_version()?,
+            "language": s.setting("language")?.unwrap_or_else(|| "en".into()),
+        }))
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn schema() -> Value {
+    json!({
+        "kinds": KINDS,
+        "units": UnitCatalogue::shipped(),
+        "technologies": TechnologyCatalogue::shipped().technologies,
+    })
+}
+
+#[tauri::command]
+pub async fn list_records(
+    state: State<'_, AppState>,
+    kind: String,
+    parent_id: Option<String>,
+) -> CmdResult<Vec<Record>> {
+    with_store(&state, move |s| {
+        s.list(
+            &kind,
+            &ListQuery {
+                parent_id,
+                ..ListQuery::default()
+            },
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn get_record(state: State<'_, AppState>, kind: String, id: String) -> CmdResult<Record> {
+    with_store(&state, move |s| s.get(&kind, &id)).await
+}
+
+#[tauri::command]
+pub async fn create_record(
+    state: State<'_, AppState>,
+    kind: String,
+    fields: Map<String, Value>,
+) -> CmdResult<Record> {
+    with_store(&state, move |s| {
+        let id = s.create(&kind, fields)?;
+        s.get(&kind, &id)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_field(
+    state: State<'_, AppState>,
+    kind: String,
+    id: String,
+    field: String,
+    value: Value,
+) -> CmdResult<Record> {
+    with_store(&state, move |s| {
+        let label = format!("Edit {kind} {field}");
+        let change = Change::Set {
+            kind: kind.clone(),
+            id: id.clone(),
+            field,
+            value,
+        };
+        s.apply(&label, vec![change])?;
+        s.get(&kind, &id)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn delete_record(state: State<'_, AppState>, kind: String, id: String) -> CmdResult<()> {
+    with_store(&state, move |s| s.delete(&kind, &id)).await
+}
+
+#[tauri::command]
+pub async fn restore_record(state: State<'_, AppState>, kind: String, id: String) -> CmdResult<()> {
+    with_store(&state, move |s| s.restore(&kind, &id)).await
+}
+
+#[tauri::command]
+pub async fn trash(state: State<'_, AppState>) -> CmdResult<Vec<Record>> {
+    with_store(&state, |s| s.trash()).await
+}
+
+#[tauri::command]
+pub async fn undo(state: State<'_, AppState>) -> CmdResult<Option<UndoOutcome>> {
+    with_store(&state, |s| s.undo()).await
+}
+
+#[tauri::command]
+pub async fn search(state: State<'_, AppState>, text: String) -> CmdResult<Vec<Hit>> {
+    with_store(&state, move |s| s.search(&text, 50)).await
+}
+
+/// Opens the native file dialog and attaches the chosen file; `None` if cancelled.
+#[tauri::command]
+pub async fn pick_attachment(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    finding_id: String,
+    role: String,
+) -> CmdResult<Option<Record>> {
+    let mut dialog = app.dialog().file();
+    if role == "photo" {
+        dialog = dialog.add_filter("Photos", &["jpg", "jpeg", "png", "webp", "gif", "heic"]);
+    }
+    let Some(picked) = dialog.blocking_pick_file() else {
+        return Ok(None);
+    };
+    let path = picked.into_path().map_err(|e| CommandError {
+        code: "io",
+        message: format!("cannot read the chosen file: {e}"),
+        field: None,
+        errors: Vec::new(),
+    })?;
+    with_store(&state, move |s| {
+        let bytes = std::fs::read(&path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into());
+        let id = s.attach(&finding_id, &role, &name, &bytes)?;
+        s.get("attachment", &id).map(Some)
+    })
+    .await
+}
+
+/// Attaches a file the webview read itself (drag and drop, `<input type=file>`).
+#[tauri::command]
+pub async fn attach_bytes(
+    state: State<'_, AppState>,
+    finding_id: String,
+    role: String,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> CmdResult<Record> {
+    with_store(&state, move |s| {
+        let id = s.attach(&finding_id, &role, &file_name, &bytes)?;
+        s.get("attachment", &id)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
+    with_store(&state, move |s| s.set_setting("language", &language)).await
+}

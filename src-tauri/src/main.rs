@@ -1,0 +1,58 @@
+//! Fieldbook's desktop shell: opens the store, registers the commands the UI
+//! calls, and serves attachment files to the webview. No business logic here.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod attachments;
+mod commands;
+
+use std::sync::{Arc, Mutex};
+
+use fieldbook_store::Store;
+
+fn main() {
+    let path = fieldbook_store::default_db_path();
+    let mut store = match Store::open(&path) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("Fieldbook cannot open {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    };
+    // First run on an empty database: show the guidebook's sample studies.
+    if store.is_empty().unwrap_or(false) {
+        if let Err(e) = store.load_samples() {
+            eprintln!("Fieldbook could not load the sample data: {e}");
+        }
+    }
+    let state = commands::AppState::new(Arc::new(Mutex::new(store)));
+    let blobs = state.blobs();
+
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .register_uri_scheme_protocol("fbfile", move |_ctx, request| {
+            attachments::serve(&blobs, &request)
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::schema,
+            commands::list_records,
+            commands::get_record,
+            commands::create_record,
+            commands::set_field,
+            commands::delete_record,
+            commands::restore_record,
+            commands::trash,
+            commands::undo,
+            commands::search,
+            commands::pick_attachment,
+            commands::attach_bytes,
+            commands::set_language,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("Fieldbook could not start its window: {e}");
+            std::process::exit(1);
+        });
+}
