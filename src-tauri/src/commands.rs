@@ -60,7 +60,9 @@ where
 {
     let store = state.store.clone();
     tauri::async_runtime::spawn_blocking(move || {
-        let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     })
     .await

@@ -30,7 +30,10 @@ impl TechnologyCatalogue {
         let cat: TechnologyCatalogue = toml::from_str(text).map_err(|e| e.to_string())?;
         for (i, t) in cat.technologies.iter().enumerate() {
             if !SECTORS.contains(&t.sector.as_str()) {
-                return Err(format!("technology {}: unknown sector {}", t.code, t.sector));
+                return Err(format!(
+                    "technology {}: unknown sector {}",
+                    t.code, t.sector
+                ));
             }
             if cat.technologies[..i].iter().any(|o| o.code == t.code) {
                 return Err(format!("technology {} appears twice", t.code));

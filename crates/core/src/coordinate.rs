@@ -99,7 +99,10 @@ pub fn parse(text: &str, axis: Axis) -> Result<Decimal, String> {
     let value = (degrees * sign * hemisphere.unwrap_or(Decimal::ONE))
         .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero);
     if value.abs() > axis.limit() {
-        return Err(format!("must be between -{0} and {0} degrees", axis.limit()));
+        return Err(format!(
+            "must be between -{0} and {0} degrees",
+            axis.limit()
+        ));
     }
     Ok(value.normalize())
 }

@@ -240,7 +240,13 @@ pub const KINDS: &[KindSpec] = &[
         unique: &[],
         fields: &[
             searchable(required("title", TEXT)),
-            required("fiscal_year", FieldType::Int { min: 2013, max: 2100 }),
+            required(
+                "fiscal_year",
+                FieldType::Int {
+                    min: 2013,
+                    max: 2100,
+                },
+            ),
             field("collaboration_id", r("collaboration")),
             field("consignee_id", r("org")),
             field("stakeholder_ids", refs("org")),
@@ -323,7 +329,13 @@ pub const KINDS: &[KindSpec] = &[
             required("sha256", FieldType::Sha256),
             searchable(required("file_name", TEXT)),
             required("mime", TEXT),
-            required("size_bytes", FieldType::Int { min: 0, max: i64::MAX }),
+            required(
+                "size_bytes",
+                FieldType::Int {
+                    min: 0,
+                    max: i64::MAX,
+                },
+            ),
             searchable(field("caption", TEXT)),
         ],
     },
@@ -374,7 +386,12 @@ pub const KINDS: &[KindSpec] = &[
         fields: &[
             required("technology_id", r("technology")),
             searchable(required("name", TEXT)),
-            required("value", FieldType::Decimal { non_negative: false }),
+            required(
+                "value",
+                FieldType::Decimal {
+                    non_negative: false,
+                },
+            ),
             required("unit", FieldType::Unit),
         ],
     },

@@ -39,7 +39,9 @@ pub struct UnitCatalogue {
 pub enum UnitError {
     #[error("unknown unit '{0}': use one of the unit catalogue's codes (fieldbook units)")]
     Unknown(String),
-    #[error("cannot convert {from} ({from_dim}) to {to} ({to_dim}): the units measure different things")]
+    #[error(
+        "cannot convert {from} ({from_dim}) to {to} ({to_dim}): the units measure different things"
+    )]
     Incompatible {
         from: String,
         from_dim: String,
@@ -61,7 +63,10 @@ impl UnitCatalogue {
         let cat: UnitCatalogue = toml::from_str(text).map_err(|e| e.to_string())?;
         for u in &cat.units {
             if !cat.dimensions.contains_key(&u.dimension) {
-                return Err(format!("unit {} has unknown dimension {}", u.code, u.dimension));
+                return Err(format!(
+                    "unit {} has unknown dimension {}",
+                    u.code, u.dimension
+                ));
             }
             if u.factor <= Decimal::ZERO {
                 return Err(format!("unit {} has a factor that is not positive", u.code));
@@ -73,7 +78,9 @@ impl UnitCatalogue {
                 .iter()
                 .any(|u| &u.code == base && &u.dimension == dim && u.factor == Decimal::ONE);
             if !ok {
-                return Err(format!("dimension {dim}: base unit {base} missing or factor not 1"));
+                return Err(format!(
+                    "dimension {dim}: base unit {base} missing or factor not 1"
+                ));
             }
         }
         let mut codes: Vec<&str> = cat.units.iter().map(|u| u.code.as_str()).collect();
@@ -126,7 +133,9 @@ impl UnitCatalogue {
                 to: to.into(),
             });
         }
-        let f = self.unit(from).ok_or_else(|| UnitError::Unknown(from.into()))?;
+        let f = self
+            .unit(from)
+            .ok_or_else(|| UnitError::Unknown(from.into()))?;
         let t = self.unit(to).ok_or_else(|| UnitError::Unknown(to.into()))?;
         if f.dimension != t.dimension {
             return Err(UnitError::Incompatible {
@@ -162,8 +171,8 @@ mod tests {
     fn shipped_catalogue_loads_and_has_the_issue_units() {
         let cat = UnitCatalogue::shipped();
         for code in [
-            "kW", "MW", "kWh", "MWh", "h/yr", "L", "m3", "Nm3", "L/100km", "km/yr", "t",
-            "tCO2", "JPY", "USD", "IDR", "VND",
+            "kW", "MW", "kWh", "MWh", "h/yr", "L", "m3", "Nm3", "L/100km", "km/yr", "t", "tCO2",
+            "JPY", "USD", "IDR", "VND",
         ] {
             assert!(cat.is_known(code), "{code}");
         }
@@ -175,7 +184,10 @@ mod tests {
         assert_eq!(cat.convert(d("75"), "kW", "MW").unwrap(), d("0.075"));
         assert_eq!(cat.convert(d("1.5"), "MWh", "kWh").unwrap(), d("1500"));
         assert_eq!(cat.convert(d("2"), "m3", "L").unwrap(), d("2000"));
-        assert_eq!(cat.convert(d("3.6"), "GJ", "kWh").unwrap().round_dp(6), d("1000"));
+        assert_eq!(
+            cat.convert(d("3.6"), "GJ", "kWh").unwrap().round_dp(6),
+            d("1000")
+        );
         assert_eq!(cat.convert(d("16"), "h/day", "h/yr").unwrap(), d("5840"));
     }
 
@@ -199,7 +211,10 @@ mod tests {
 
     #[test]
     fn a_broken_catalogue_is_refused() {
-        let bad = UNITS_TOML.replace("factor = \"1000\"\n[[unit]]\ncode = \"MW\"", "factor = \"0\"\n[[unit]]\ncode = \"MW\"");
+        let bad = UNITS_TOML.replace(
+            "factor = \"1000\"\n[[unit]]\ncode = \"MW\"",
+            "factor = \"0\"\n[[unit]]\ncode = \"MW\"",
+        );
         assert!(UnitCatalogue::parse(&bad).is_err());
         let dup = format!("{UNITS_TOML}\n[[currency]]\ncode = \"kW\"\nname_en = \"x\"\n");
         assert!(UnitCatalogue::parse(&dup).is_err());

@@ -72,7 +72,9 @@ pub fn normalise(spec: &FieldSpec, input: &Value) -> Result<Stored, ValidationEr
                     format!("is longer than {MAX_TEXT_CHARS} characters"),
                 ));
             }
-            if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+            if s.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            {
                 return Err(err("control_chars", "contains control characters".into()));
             }
             Stored::Text(s)
@@ -100,10 +102,7 @@ pub fn normalise(spec: &FieldSpec, input: &Value) -> Result<Stored, ValidationEr
             let n = i64::from_str(&s)
                 .map_err(|_| err("not_integer", format!("'{s}' is not a whole number")))?;
             if n < min || n > max {
-                return Err(err(
-                    "out_of_range",
-                    format!("{n} is outside {min}..={max}"),
-                ));
+                return Err(err("out_of_range", format!("{n} is outside {min}..={max}")));
             }
             Stored::Int(n)
         }
@@ -118,9 +117,8 @@ pub fn normalise(spec: &FieldSpec, input: &Value) -> Result<Stored, ValidationEr
         }
         FieldType::Date => {
             let s = text()?;
-            let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
-                err("not_date", format!("'{s}' is not a date (use YYYY-MM-DD)"))
-            })?;
+            let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| err("not_date", format!("'{s}' is not a date (use YYYY-MM-DD)")))?;
             Stored::Text(d.format("%Y-%m-%d").to_string())
         }
         FieldType::Latitude | FieldType::Longitude => {
@@ -287,10 +285,22 @@ mod tests {
 
     #[test]
     fn decimals_are_exact_and_accept_thousands_separators() {
-        assert_eq!(ok("measurement", "value", json!("6,000")), Stored::Text("6000".into()));
-        assert_eq!(ok("measurement", "value", json!("32.50")), Stored::Text("32.5".into()));
-        assert_eq!(ok("measurement", "value", json!(75)), Stored::Text("75".into()));
-        assert_eq!(ok("parameter", "value", json!("-4")), Stored::Text("-4".into()));
+        assert_eq!(
+            ok("measurement", "value", json!("6,000")),
+            Stored::Text("6000".into())
+        );
+        assert_eq!(
+            ok("measurement", "value", json!("32.50")),
+            Stored::Text("32.5".into())
+        );
+        assert_eq!(
+            ok("measurement", "value", json!(75)),
+            Stored::Text("75".into())
+        );
+        assert_eq!(
+            ok("parameter", "value", json!("-4")),
+            Stored::Text("-4".into())
+        );
         assert_eq!(code("measurement", "value", json!("-1")), "negative");
         assert_eq!(code("measurement", "value", json!("12a")), "not_number");
         assert_eq!(code("measurement", "value", json!("1,23")), "not_number");
@@ -300,22 +310,37 @@ mod tests {
 
     #[test]
     fn units_dates_enums_and_ints() {
-        assert_eq!(ok("measurement", "unit", json!("kW")), Stored::Text("kW".into()));
+        assert_eq!(
+            ok("measurement", "unit", json!("kW")),
+            Stored::Text("kW".into())
+        );
         assert_eq!(code("measurement", "unit", json!("kw")), "unknown_unit");
         assert_eq!(code("visit", "date", json!("2019-02-30")), "not_date");
-        assert_eq!(ok("visit", "date", json!("2019-02-28")), Stored::Text("2019-02-28".into()));
+        assert_eq!(
+            ok("visit", "date", json!("2019-02-28")),
+            Stored::Text("2019-02-28".into())
+        );
         assert_eq!(code("finding", "sector", json!("space")), "not_an_option");
         assert_eq!(code("study", "years", json!(4)), "out_of_range");
         assert_eq!(ok("study", "years", json!("3")), Stored::Int(3));
         assert_eq!(ok("country", "jcm_partner", json!("yes")), Stored::Int(1));
-        assert_eq!(ok("technology", "currency", json!("jpy")), Stored::Text("JPY".into()));
-        assert_eq!(code("technology", "tech_type", json!("warp_drive")), "unknown_technology");
+        assert_eq!(
+            ok("technology", "currency", json!("jpy")),
+            Stored::Text("JPY".into())
+        );
+        assert_eq!(
+            code("technology", "tech_type", json!("warp_drive")),
+            "unknown_technology"
+        );
         assert_eq!(code("contact", "email", json!("a@b")), "bad_email");
     }
 
     #[test]
     fn coordinates_and_references() {
-        assert_eq!(ok("visit", "latitude", json!("6°59'35.5\"S")), Stored::Text("-6.993194".into()));
+        assert_eq!(
+            ok("visit", "latitude", json!("6°59'35.5\"S")),
+            Stored::Text("-6.993194".into())
+        );
         assert_eq!(code("visit", "latitude", json!("95")), "bad_coordinate");
         assert_eq!(ok("visit", "latitude", json!("")), Stored::Null);
         assert_eq!(code("visit", "study_id", json!("x")), "bad_reference");
@@ -323,10 +348,7 @@ mod tests {
         let b = crate::ids::new_record_id();
         let list = ok("need", "finding_ids", json!(format!("{b}, {a}, {b}")));
         assert_eq!(list, Stored::Text(format!("[\"{a}\",\"{b}\"]")));
-        assert_eq!(
-            to_json(spec("need", "finding_ids"), &list),
-            json!([a, b])
-        );
+        assert_eq!(to_json(spec("need", "finding_ids"), &list), json!([a, b]));
         assert_eq!(ok("need", "finding_ids", json!([])), Stored::Null);
     }
 }

@@ -34,7 +34,10 @@ impl Store {
         }
         let mut top = BTreeMap::new();
         top.insert("records".to_string(), canonical(kinds));
-        top.insert("schema_version".to_string(), Value::from(self.schema_version()?));
+        top.insert(
+            "schema_version".to_string(),
+            Value::from(self.schema_version()?),
+        );
         let mut out = serde_json::to_string_pretty(&canonical(top)).expect("JSON values serialise");
         out.push('\n');
         Ok(out)

@@ -17,7 +17,9 @@ pub enum StoreError {
         target: String,
         id: String,
     },
-    #[error("a {kind} with {fields} = {value} already exists: choose another value or edit that one")]
+    #[error(
+        "a {kind} with {fields} = {value} already exists: choose another value or edit that one"
+    )]
     Duplicate {
         kind: String,
         fields: String,

@@ -138,8 +138,9 @@ fn device_id(conn: &Connection) -> Result<String> {
         [&id],
     )?;
     // Another process may have won the race: read back what is stored.
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
-        r.get(0)
-    })?)
+    Ok(
+        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
-

@@ -38,7 +38,8 @@ pub fn create_at_version(path: &std::path::Path, version: usize) {
     let tx = conn.transaction().expect("begin");
     for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
         tx.execute_batch(sql).expect("migration");
-        tx.pragma_update(None, "user_version", i as i64 + 1).expect("version");
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .expect("version");
     }
     tx.commit().expect("commit");
 }

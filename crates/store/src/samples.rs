@@ -13,10 +13,22 @@ use crate::write::Change;
 use crate::Store;
 
 const SAMPLE_FILES: &[(&str, &str)] = &[
-    ("01-countries.json", include_str!("../../../assets/samples/01-countries.json")),
-    ("02-directory.json", include_str!("../../../assets/samples/02-directory.json")),
-    ("03-study-semarang.json", include_str!("../../../assets/samples/03-study-semarang.json")),
-    ("04-study-danang.json", include_str!("../../../assets/samples/04-study-danang.json")),
+    (
+        "01-countries.json",
+        include_str!("../../../assets/samples/01-countries.json"),
+    ),
+    (
+        "02-directory.json",
+        include_str!("../../../assets/samples/02-directory.json"),
+    ),
+    (
+        "03-study-semarang.json",
+        include_str!("../../../assets/samples/03-study-semarang.json"),
+    ),
+    (
+        "04-study-danang.json",
+        include_str!("../../../assets/samples/04-study-danang.json"),
+    ),
 ];
 
 const LOADED_KEY: &str = "samples_loaded";
@@ -65,17 +77,21 @@ fn sample_changes() -> Result<Vec<Change>> {
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut changes = Vec::new();
     for (name, text) in SAMPLE_FILES {
-        let file: SampleFile = serde_json::from_str(text)
-            .map_err(|e| StoreError::Sample(format!("{name}: {e}")))?;
+        let file: SampleFile =
+            serde_json::from_str(text).map_err(|e| StoreError::Sample(format!("{name}: {e}")))?;
         for record in file.records {
             let id = new_record_id();
             if ids.insert(record.key.clone(), id.clone()).is_some() {
-                return Err(StoreError::Sample(format!("{name}: key {} twice", record.key)));
+                return Err(StoreError::Sample(format!(
+                    "{name}: key {} twice",
+                    record.key
+                )));
             }
             let mut fields = Map::new();
             for (field, value) in record.fields {
-                let resolved = resolve(&value, &ids)
-                    .map_err(|key| StoreError::Sample(format!("{name}: {}: unknown {key}", record.key)))?;
+                let resolved = resolve(&value, &ids).map_err(|key| {
+                    StoreError::Sample(format!("{name}: {}: unknown {key}", record.key))
+                })?;
                 fields.insert(field, resolved);
             }
             changes.push(Change::Create {

@@ -49,7 +49,12 @@ pub(crate) fn reindex(conn: &Connection, kind: &KindSpec, id: &str) -> Result<()
         ))?
         .query_row([id], |r| {
             (0..cols.len())
-                .map(|i| Ok(stored_from(r.get_ref(i)?).as_text().unwrap_or_default().to_string()))
+                .map(|i| {
+                    Ok(stored_from(r.get_ref(i)?)
+                        .as_text()
+                        .unwrap_or_default()
+                        .to_string())
+                })
                 .collect()
         })
         .optional()?;
@@ -70,7 +75,11 @@ pub(crate) fn reindex(conn: &Connection, kind: &KindSpec, id: &str) -> Result<()
         .filter(|(f, _)| kind.title.contains(&f.name))
         .map(|(_, t)| t.clone())
         .collect();
-    let body: Vec<&str> = texts.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
+    let body: Vec<&str> = texts
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !t.is_empty())
+        .collect();
     conn.prepare_cached("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?
         .execute(params![rowid, title_fields.join(" "), body.join("\n")])?;
     Ok(())
@@ -98,7 +107,10 @@ impl Store {
             conditions.push(format!("search MATCH ?{}", bind.len()));
         }
         for w in short {
-            let escaped = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = w
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             bind.push(format!("%{escaped}%"));
             conditions.push(format!("search.body LIKE ?{} ESCAPE '\\'", bind.len()));
         }
@@ -109,11 +121,19 @@ impl Store {
              WHERE {}
              ORDER BY {} LIMIT {limit}",
             conditions.join(" AND "),
-            if long.is_empty() { "d.rowid DESC" } else { "rank" },
+            if long.is_empty() {
+                "d.rowid DESC"
+            } else {
+                "rank"
+            },
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(bind.iter()), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         let mut hits = Vec::new();
         for row in rows {

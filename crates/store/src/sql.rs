@@ -22,7 +22,9 @@ pub fn stored_from(v: ValueRef<'_>) -> Stored {
         ValueRef::Null => Stored::Null,
         ValueRef::Integer(n) => Stored::Int(n),
         ValueRef::Real(f) => Stored::Text(f.to_string()),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Stored::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Stored::Text(String::from_utf8_lossy(t).into_owned())
+        }
     }
 }
 

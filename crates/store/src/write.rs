@@ -134,7 +134,8 @@ impl Store {
             kind: kind.into(),
             id: id.into(),
         };
-        self.apply(&format!("Delete {kind}"), vec![change]).map(drop)
+        self.apply(&format!("Delete {kind}"), vec![change])
+            .map(drop)
     }
 
     pub fn restore(&mut self, kind: &str, id: &str) -> Result<()> {
@@ -142,7 +143,8 @@ impl Store {
             kind: kind.into(),
             id: id.into(),
         };
-        self.apply(&format!("Restore {kind}"), vec![change]).map(drop)
+        self.apply(&format!("Restore {kind}"), vec![change])
+            .map(drop)
     }
 
     /// Undoes this device's most recent action that is not undone yet.
@@ -220,6 +222,27 @@ fn logged_changes(tx: &Transaction<'_>, batch: i64) -> Result<Vec<LoggedChange>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One row of the change log, beyond who, when and which record.
+struct Entry<'a> {
+    op: &'static str,
+    field: Option<&'static str>,
+    value: Option<String>,
+    prev: Option<String>,
+    cascade_of: Option<&'a str>,
+}
+
+impl Entry<'_> {
+    fn op(op: &'static str) -> Self {
+        Entry {
+            op,
+            field: None,
+            value: None,
+            prev: None,
+            cascade_of: None,
+        }
+    }
+}
+
 /// Writes the changes of one batch inside an open transaction.
 struct Writer<'t> {
     tx: &'t Transaction<'t>,
@@ -263,16 +286,7 @@ impl<'t> Writer<'t> {
         })
     }
 
-    fn log(
-        &mut self,
-        op: &str,
-        kind: &KindSpec,
-        id: &str,
-        field: Option<&str>,
-        value: Option<String>,
-        prev: Option<String>,
-        cascade_of: Option<&str>,
-    ) -> Result<()> {
+    fn log(&mut self, kind: &KindSpec, id: &str, entry: Entry<'_>) -> Result<()> {
         self.seq += 1;
         self.tx
             .prepare_cached(
@@ -286,13 +300,13 @@ impl<'t> Writer<'t> {
                 self.hlc.0 as i64,
                 self.now,
                 self.batch,
-                op,
+                entry.op,
                 kind.name,
                 id,
-                field,
-                value,
-                prev,
-                cascade_of
+                entry.field,
+                entry.value,
+                entry.prev,
+                entry.cascade_of
             ])?;
         // Each change gets its own clock value, so their order is total.
         self.hlc = Hlc(self.hlc.0 + 1);
@@ -391,16 +405,25 @@ impl<'t> Writer<'t> {
             Box::new(self.now.as_str()),
             Box::new(self.device),
         ];
-        bind.extend(values.iter().map(|(_, v)| Box::new(Sql(v)) as Box<dyn rusqlite::ToSql>));
+        bind.extend(
+            values
+                .iter()
+                .map(|(_, v)| Box::new(Sql(v)) as Box<dyn rusqlite::ToSql>),
+        );
         self.tx
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(bind.iter().map(|b| b.as_ref())))?;
         drop(bind);
 
-        self.log("create", kind, &id, None, None, None, None)?;
+        self.log(kind, &id, Entry::op("create"))?;
         for (spec, v) in values {
             if v != Stored::Null {
-                self.log("set", kind, &id, Some(spec.name), stored_to_log(&v), None, None)?;
+                let entry = Entry {
+                    field: Some(spec.name),
+                    value: stored_to_log(&v),
+                    ..Entry::op("set")
+                };
+                self.log(kind, &id, entry)?;
             }
         }
         Ok(id)
@@ -437,21 +460,31 @@ impl<'t> Writer<'t> {
                 field.name
             ))?
             .execute(params![Sql(&value), self.now, self.device, id])?;
-        self.log(
-            "set",
-            kind,
-            id,
-            Some(field.name),
-            stored_to_log(&value),
-            stored_to_log(&current),
-            None,
-        )
+        let entry = Entry {
+            field: Some(field.name),
+            value: stored_to_log(&value),
+            prev: stored_to_log(&current),
+            ..Entry::op("set")
+        };
+        self.log(kind, id, entry)
     }
 
-    fn delete(&mut self, kind: &'static KindSpec, id: &str, cascade_of: Option<&str>) -> Result<()> {
+    fn delete(
+        &mut self,
+        kind: &'static KindSpec,
+        id: &str,
+        cascade_of: Option<&str>,
+    ) -> Result<()> {
         self.require_live(kind, id)?;
         self.set_deleted(kind, id, Some(&self.now.clone()))?;
-        self.log("delete", kind, id, None, None, None, cascade_of)?;
+        self.log(
+            kind,
+            id,
+            Entry {
+                cascade_of,
+                ..Entry::op("delete")
+            },
+        )?;
         // The records that live inside this one go to the Trash with it.
         let root = cascade_of.unwrap_or(id).to_string();
         for (child_kind, child_id) in self.children(kind, id, false)? {
@@ -460,7 +493,12 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    fn restore(&mut self, kind: &'static KindSpec, id: &str, cascade_of: Option<&str>) -> Result<()> {
+    fn restore(
+        &mut self,
+        kind: &'static KindSpec,
+        id: &str,
+        cascade_of: Option<&str>,
+    ) -> Result<()> {
         if !self.exists(kind, id)? {
             return Err(StoreError::NotFound {
                 kind: kind.name.into(),
@@ -484,7 +522,14 @@ impl<'t> Writer<'t> {
             }
         }
         self.set_deleted(kind, id, None)?;
-        self.log("restore", kind, id, None, None, None, cascade_of)?;
+        self.log(
+            kind,
+            id,
+            Entry {
+                cascade_of,
+                ..Entry::op("restore")
+            },
+        )?;
         // Bring back what went to the Trash together with this record, and only that.
         let root = cascade_of.unwrap_or(id).to_string();
         for (child_kind, child_id) in self.children(kind, id, true)? {
@@ -550,9 +595,12 @@ impl<'t> Writer<'t> {
             return Ok(None);
         };
         let parent_id = self.current(kind, id, field)?;
-        Ok(parent_id
-            .as_text()
-            .map(|p| (kind_spec(target).expect("registry is consistent"), p.to_string())))
+        Ok(parent_id.as_text().map(|p| {
+            (
+                kind_spec(target).expect("registry is consistent"),
+                p.to_string(),
+            )
+        }))
     }
 
     fn current(&self, kind: &KindSpec, id: &str, field: &FieldSpec) -> Result<Stored> {

@@ -22,7 +22,9 @@ fn same_content(store: &mut Store, ids: &[String]) {
 
 #[test]
 fn dumps_of_equal_content_are_byte_identical() {
-    let ids: Vec<String> = (0..2).map(|_| fieldbook_core::ids::new_record_id()).collect();
+    let ids: Vec<String> = (0..2)
+        .map(|_| fieldbook_core::ids::new_record_id())
+        .collect();
     let mut a = fresh();
     let mut b = fresh();
     same_content(&mut a.store, &ids);
@@ -48,7 +50,8 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
     drop(f.store);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).err().unwrap();
@@ -67,7 +70,10 @@ fn every_earlier_schema_version_migrates_forward() {
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         store
-            .create("study", fields(json!({"title": "After migration", "fiscal_year": 2024})))
+            .create(
+                "study",
+                fields(json!({"title": "After migration", "fiscal_year": 2024})),
+            )
             .unwrap();
     }
 }
@@ -89,6 +95,9 @@ fn sample_data_loads_once_as_one_undoable_action() {
     assert!(!f.store.search("CNG", 10).unwrap().is_empty());
 
     let dump = f.store.dump().unwrap();
-    assert_eq!(f.store.load_samples().unwrap(), fieldbook_store::SampleOutcome::AlreadyLoaded);
+    assert_eq!(
+        f.store.load_samples().unwrap(),
+        fieldbook_store::SampleOutcome::AlreadyLoaded
+    );
     assert_eq!(f.store.dump().unwrap(), dump);
 }

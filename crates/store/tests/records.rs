@@ -15,12 +15,22 @@ fn create_read_list_and_edit_round_trip() {
     assert_eq!(rec.updated_by, f.store.device_id());
     let listed = f
         .store
-        .list("finding", &ListQuery { parent_id: Some(study.clone()), ..Default::default() })
+        .list(
+            "finding",
+            &ListQuery {
+                parent_id: Some(study.clone()),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(listed.len(), 1);
 
     f.store
-        .edit("finding", &finding, fields(json!({"status": "complete", "text": "edited"})))
+        .edit(
+            "finding",
+            &finding,
+            fields(json!({"status": "complete", "text": "edited"})),
+        )
         .unwrap();
     let rec = f.store.get("finding", &finding).unwrap();
     assert_eq!(rec.fields["status"], "complete");
@@ -89,13 +99,19 @@ fn bad_input_names_the_field_and_changes_nothing() {
 
     let err = f
         .store
-        .create("visit", fields(json!({"study_id": study, "date": "2019-13-01"})))
+        .create(
+            "visit",
+            fields(json!({"study_id": study, "date": "2019-13-01"})),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("date:"), "{err}");
 
     let err = f
         .store
-        .create("finding", fields(json!({"study_id": study, "sector": "energy", "title": "x", "colour": "red"})))
+        .create(
+            "finding",
+            fields(json!({"study_id": study, "sector": "energy", "title": "x", "colour": "red"})),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownField { .. }), "{err}");
 
@@ -109,12 +125,18 @@ fn references_must_point_at_live_records() {
     let ghost = fieldbook_core::ids::new_record_id();
     let err = f
         .store
-        .create("visit", fields(json!({"study_id": ghost, "date": "2020-01-01"})))
+        .create(
+            "visit",
+            fields(json!({"study_id": ghost, "date": "2020-01-01"})),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::MissingReference { .. }), "{err}");
     let err = f
         .store
-        .create("need", fields(json!({"study_id": study, "statement": "x", "finding_ids": [ghost]})))
+        .create(
+            "need",
+            fields(json!({"study_id": study, "statement": "x", "finding_ids": [ghost]})),
+        )
         .unwrap_err();
     assert!(err.to_string().starts_with("finding_ids:"), "{err}");
 }
@@ -123,11 +145,17 @@ fn references_must_point_at_live_records() {
 fn unique_names_are_enforced_case_insensitively() {
     let mut f = fresh();
     f.store
-        .create("country", fields(json!({"code": "ID", "name": "Indonesia"})))
+        .create(
+            "country",
+            fields(json!({"code": "ID", "name": "Indonesia"})),
+        )
         .unwrap();
     let err = f
         .store
-        .create("country", fields(json!({"code": "id", "name": "Indonesia 2"})))
+        .create(
+            "country",
+            fields(json!({"code": "id", "name": "Indonesia 2"})),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { .. }), "{err}");
     assert!(err.to_string().contains("code"), "{err}");
@@ -140,24 +168,39 @@ fn delete_goes_to_trash_with_children_and_restore_brings_them_back() {
     // A finding deleted on its own before the study stays in the Trash after restore.
     let other = f
         .store
-        .create("finding", fields(json!({"study_id": study, "sector": "energy", "title": "Old note"})))
+        .create(
+            "finding",
+            fields(json!({"study_id": study, "sector": "energy", "title": "Old note"})),
+        )
         .unwrap();
     f.store.delete("finding", &other).unwrap();
     f.store.delete("study", &study).unwrap();
 
     assert!(f.store.get("visit", &visit).unwrap().deleted_at.is_some());
     let trash: Vec<String> = f.store.trash().unwrap().into_iter().map(|r| r.id).collect();
-    assert_eq!(trash, vec![study.clone(), other.clone()], "cascaded records are not listed");
+    assert_eq!(
+        trash,
+        vec![study.clone(), other.clone()],
+        "cascaded records are not listed"
+    );
     assert!(f.store.search("Diesel", 10).unwrap().is_empty());
 
     let err = f.store.restore("finding", &finding).unwrap_err();
     assert!(matches!(err, StoreError::ParentInTrash { .. }), "{err}");
-    let err = f.store.edit("study", &study, fields(json!({"title": "x"}))).unwrap_err();
+    let err = f
+        .store
+        .edit("study", &study, fields(json!({"title": "x"})))
+        .unwrap_err();
     assert!(matches!(err, StoreError::InTrash { .. }), "{err}");
 
     f.store.restore("study", &study).unwrap();
     assert!(f.store.get("visit", &visit).unwrap().deleted_at.is_none());
-    assert!(f.store.get("finding", &finding).unwrap().deleted_at.is_none());
+    assert!(f
+        .store
+        .get("finding", &finding)
+        .unwrap()
+        .deleted_at
+        .is_none());
     assert!(f.store.get("finding", &other).unwrap().deleted_at.is_some());
     assert_eq!(f.store.search("Diesel", 10).unwrap().len(), 1);
 }
@@ -166,16 +209,28 @@ fn delete_goes_to_trash_with_children_and_restore_brings_them_back() {
 fn undo_reverts_the_last_actions_in_order() {
     let mut f = fresh();
     let (study, _, finding) = study_with_finding(&mut f.store);
-    f.store.edit("finding", &finding, fields(json!({"title": "First"}))).unwrap();
-    f.store.edit("finding", &finding, fields(json!({"title": "Second"}))).unwrap();
+    f.store
+        .edit("finding", &finding, fields(json!({"title": "First"})))
+        .unwrap();
+    f.store
+        .edit("finding", &finding, fields(json!({"title": "Second"})))
+        .unwrap();
     f.store.delete("finding", &finding).unwrap();
 
     let undone = f.store.undo().unwrap().unwrap();
     assert_eq!(undone.label, "Delete finding");
-    assert!(f.store.get("finding", &finding).unwrap().deleted_at.is_none());
+    assert!(f
+        .store
+        .get("finding", &finding)
+        .unwrap()
+        .deleted_at
+        .is_none());
 
     f.store.undo().unwrap();
-    assert_eq!(f.store.get("finding", &finding).unwrap().fields["title"], "First");
+    assert_eq!(
+        f.store.get("finding", &finding).unwrap().fields["title"],
+        "First"
+    );
     f.store.undo().unwrap();
     assert_eq!(
         f.store.get("finding", &finding).unwrap().fields["title"],
@@ -183,10 +238,21 @@ fn undo_reverts_the_last_actions_in_order() {
     );
     // Undoing the create sends the finding to the Trash.
     f.store.undo().unwrap();
-    assert!(f.store.get("finding", &finding).unwrap().deleted_at.is_some());
+    assert!(f
+        .store
+        .get("finding", &finding)
+        .unwrap()
+        .deleted_at
+        .is_some());
     let live = f
         .store
-        .list("finding", &ListQuery { parent_id: Some(study), ..Default::default() })
+        .list(
+            "finding",
+            &ListQuery {
+                parent_id: Some(study),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert!(live.is_empty());
 }

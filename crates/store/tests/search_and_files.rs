@@ -12,8 +12,10 @@ fn search_finds_findings_needs_and_notes_with_their_study() {
         .store
         .create(
             "need",
-            fields(json!({"study_id": study, "statement": "給水ポンプの電力を削減したい",
-                          "voiced_by": "DAWACO", "finding_ids": [finding]})),
+            fields(
+                json!({"study_id": study, "statement": "給水ポンプの電力を削減したい",
+                          "voiced_by": "DAWACO", "finding_ids": [finding]}),
+            ),
         )
         .unwrap();
 
@@ -21,10 +23,17 @@ fn search_finds_findings_needs_and_notes_with_their_study() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, finding);
     assert_eq!(hits[0].study_id.as_deref(), Some(study.as_str()));
-    assert!(hits[0].snippet.contains('\u{E000}'), "highlighted: {}", hits[0].snippet);
+    assert!(
+        hits[0].snippet.contains('\u{E000}'),
+        "highlighted: {}",
+        hits[0].snippet
+    );
 
     let hits = f.store.search("ポンプ", 10).unwrap();
-    assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec![need.as_str()]);
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        vec![need.as_str()]
+    );
     // Words shorter than a trigram still match.
     let hits = f.store.search("電力", 10).unwrap();
     assert_eq!(hits.len(), 1);
@@ -35,23 +44,28 @@ fn search_finds_findings_needs_and_notes_with_their_study() {
     assert!(f.store.search("\"NEAR(", 10).unwrap().is_empty());
     assert!(f.store.search("   ", 10).unwrap().is_empty());
 
-    f.store.edit("finding", &finding, fields(json!({"text": "replaced"}))).unwrap();
+    f.store
+        .edit("finding", &finding, fields(json!({"text": "replaced"})))
+        .unwrap();
     assert!(f.store.search("retrofit", 10).unwrap().is_empty());
 }
 
 const PNG_1X1: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-    0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
-    0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 #[test]
 fn photos_are_stored_by_content_hash() {
     let mut f = fresh();
     let (_, _, finding) = study_with_finding(&mut f.store);
-    let id = f.store.attach(&finding, "photo", "pump.png", PNG_1X1).unwrap();
+    let id = f
+        .store
+        .attach(&finding, "photo", "pump.png", PNG_1X1)
+        .unwrap();
     let rec = f.store.get("attachment", &id).unwrap();
     let sha = rec.fields["sha256"].as_str().unwrap().to_string();
     assert_eq!(rec.fields["mime"], "image/png");
@@ -60,7 +74,10 @@ fn photos_are_stored_by_content_hash() {
     assert_eq!(f.store.blobs().read(&sha).unwrap(), PNG_1X1);
     assert!(f.store.blobs().path(&sha).starts_with(f.dir.path()));
     // The same photo twice is one file.
-    let again = f.store.attach(&finding, "photo", "copy.png", PNG_1X1).unwrap();
+    let again = f
+        .store
+        .attach(&finding, "photo", "copy.png", PNG_1X1)
+        .unwrap();
     assert_ne!(again, id);
     let files = walk(f.store.blobs().path(&sha).parent().unwrap());
     assert_eq!(files, 1);
@@ -78,11 +95,16 @@ fn non_image_photos_and_oversized_files_are_refused_without_a_trace() {
     assert!(matches!(err, StoreError::Attachment(_)));
     assert!(err.to_string().contains("not an image"), "{err}");
     let big = vec![0u8; MAX_ATTACHMENT_BYTES + 1];
-    let err = f.store.attach(&finding, "document", "big.bin", &big).unwrap_err();
+    let err = f
+        .store
+        .attach(&finding, "document", "big.bin", &big)
+        .unwrap_err();
     assert!(err.to_string().contains("at most"), "{err}");
     assert_eq!(f.store.dump().unwrap(), before);
     // A plain document is fine.
-    f.store.attach(&finding, "document", "notes.txt", b"just some text").unwrap();
+    f.store
+        .attach(&finding, "document", "notes.txt", b"just some text")
+        .unwrap();
 }
 
 fn walk(dir: &std::path::Path) -> usize {

@@ -24,7 +24,10 @@ pub fn fields(v: Value) -> Map<String, Value> {
 /// A study with one visit and one finding: (study, visit, finding).
 pub fn study_with_finding(store: &mut Store) -> (String, String, String) {
     let study = store
-        .create("study", fields(json!({"title": "Bus fleet study", "fiscal_year": 2019})))
+        .create(
+            "study",
+            fields(json!({"title": "Bus fleet study", "fiscal_year": 2019})),
+        )
         .unwrap();
     let visit = store
         .create(

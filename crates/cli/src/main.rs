@@ -1,0 +1,114 @@
+//! `fieldbook`: every non-interactive thing Fieldbook does, from the shell.
+//! Errors print one line on stderr and exit non-zero.
+
+mod args;
+mod output;
+mod records;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::ArgMatches;
+use fieldbook_core::catalogue::TechnologyCatalogue;
+use fieldbook_core::units::UnitCatalogue;
+use fieldbook_store::{SampleOutcome, Store};
+use serde_json::json;
+
+use output::Output;
+
+fn main() -> ExitCode {
+    let matches = args::command().get_matches();
+    let out = Output {
+        json: matches.get_flag("json"),
+    };
+    match run(&matches, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line: "cannot read x.json: No such file".
+/// A cause already spelled out by the message before it is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.last().is_some_and(|prev| prev.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn open(matches: &ArgMatches) -> Result<Store> {
+    let path = matches
+        .get_one::<PathBuf>("db")
+        .cloned()
+        .unwrap_or_else(fieldbook_store::default_db_path);
+    Store::open(&path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
+    let (name, sub) = matches.subcommand().expect("clap requires a subcommand");
+    match name {
+        "init" => {
+            let store = open(matches)?;
+            out.value(
+                &json!({"db": store.path().display().to_string(), "device_id": store.device_id(),
+                        "schema_version": store.schema_version()?}),
+                |v| {
+                    format!(
+                        "Fieldbook database ready at {}",
+                        v["db"].as_str().unwrap_or_default()
+                    )
+                },
+            )
+        }
+        "sample" => {
+            let mut store = open(matches)?;
+            let outcome = store.load_samples()?;
+            out.value(&serde_json::to_value(&outcome)?, |_| match outcome {
+                SampleOutcome::Loaded { records } => format!("Loaded {records} sample records"),
+                SampleOutcome::AlreadyLoaded => "Sample data is already loaded".into(),
+            })
+        }
+        "search" => {
+            let store = open(matches)?;
+            let text = sub.get_one::<String>("text").expect("required");
+            let limit = *sub.get_one::<usize>("limit").expect("defaulted");
+            out.hits(&store.search(text, limit)?)
+        }
+        "dump" => {
+            // Always JSON: it is what replicas are compared by.
+            print!("{}", open(matches)?.dump()?);
+            Ok(())
+        }
+        "trash" => out.records(&open(matches)?.trash()?),
+        "undo" => {
+            let mut store = open(matches)?;
+            let undone = store.undo()?;
+            out.value(&serde_json::to_value(&undone)?, |_| match &undone {
+                Some(u) => format!("Undid: {}", u.label),
+                None => "Nothing to undo".into(),
+            })
+        }
+        "units" => out.value(&serde_json::to_value(UnitCatalogue::shipped())?, |_| {
+            output::units_table(UnitCatalogue::shipped())
+        }),
+        "technologies" => {
+            let cat = TechnologyCatalogue::shipped();
+            out.value(&serde_json::to_value(&cat.technologies)?, |_| {
+                cat.technologies
+                    .iter()
+                    .map(|t| format!("{:<20} {} ({})", t.code, t.name_en, t.methodology))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        kind => records::run(&mut open(matches)?, kind, sub, out),
+    }
+}

@@ -1,0 +1,346 @@
+//! The `fieldbook` binary, run as a user would, on real database files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Cli {
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        Cli {
+            db: dir.path().join("fb.db"),
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("FIELDBOOK_DB")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its one-line error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        err
+    }
+}
+
+#[test]
+fn sample_data_lists_searches_and_dumps() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    assert!(cli.ok(&["sample", "load"]).contains("Loaded"));
+    assert!(cli.ok(&["sample", "load"]).contains("already"));
+    let studies = cli.json(&["study", "list"]);
+    assert_eq!(studies.as_array().unwrap().len(), 2);
+    let hits = cli.json(&["search", "dual-fuel"]);
+    assert!(!hits.as_array().unwrap().is_empty());
+    let dump = cli.ok(&["dump"]);
+    assert_eq!(dump, cli.ok(&["dump"]), "dump is stable");
+    let parsed: Value = serde_json::from_str(&dump).unwrap();
+    assert!(parsed["records"]["country"].as_array().unwrap().len() >= 18);
+}
+
+#[test]
+fn crud_for_a_study_and_its_records() {
+    let cli = Cli::new();
+    let study = cli.json(&[
+        "study",
+        "add",
+        "--title",
+        "Chiller survey",
+        "--fiscal-year",
+        "2024",
+    ]);
+    let sid = study["id"].as_str().unwrap();
+    let visit = cli.json(&[
+        "visit",
+        "add",
+        "--study-id",
+        sid,
+        "--date",
+        "2024-05-02",
+        "--latitude",
+        "11°33'N",
+        "--longitude",
+        "104.92",
+        "--place",
+        "Mall roof",
+    ]);
+    assert_eq!(visit["fields"]["latitude"], "11.55");
+
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("finding.json");
+    std::fs::write(
+        &from,
+        format!(r#"{{"study_id": "{sid}", "sector": "buildings", "title": "Old chillers", "text": "COP 3.1 at part load"}}"#),
+    )
+    .unwrap();
+    let finding = cli.json(&[
+        "finding",
+        "add",
+        "--from",
+        from.to_str().unwrap(),
+        "--status",
+        "complete",
+    ]);
+    let fid = finding["id"].as_str().unwrap();
+    assert_eq!(finding["fields"]["status"], "complete");
+
+    cli.json(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        fid,
+        "--quantity",
+        "rated power",
+        "--value",
+        "75",
+        "--unit",
+        "kW",
+    ]);
+    let png = write_png(dir.path());
+    let photo = cli.json(&[
+        "attachment",
+        "file",
+        "--finding",
+        fid,
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(photo["fields"]["mime"], "image/png");
+
+    let edited = cli.json(&["finding", "edit", fid, "--title", "Two old chillers"]);
+    assert_eq!(edited["fields"]["title"], "Two old chillers");
+    let listed = cli.json(&["finding", "list", "--study-id", sid]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    cli.ok(&["study", "rm", sid]);
+    assert_eq!(cli.json(&["trash"]).as_array().unwrap().len(), 1);
+    assert!(cli
+        .json(&["finding", "list", "--study-id", sid])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    cli.ok(&["study", "restore", sid]);
+    assert_eq!(
+        cli.json(&["finding", "list", "--study-id", sid])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let undone = cli.json(&["undo"]);
+    assert_eq!(undone["label"], "Restore study");
+    assert!(cli
+        .json(&["finding", "list", "--study-id", sid])
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn bad_input_gets_a_one_line_message_naming_the_field() {
+    let cli = Cli::new();
+    let study = cli.json(&["study", "add", "--title", "T", "--fiscal-year", "2024"]);
+    let sid = study["id"].as_str().unwrap();
+    let before = cli.ok(&["dump"]);
+    assert!(cli
+        .fails(&["study", "add", "--title", "x"])
+        .contains("fiscal_year: is required"));
+    assert!(cli
+        .fails(&["visit", "add", "--study-id", sid, "--date", "2024-02-30"])
+        .contains("date:"));
+    let e = cli.fails(&[
+        "visit",
+        "add",
+        "--study-id",
+        sid,
+        "--date",
+        "2024-02-03",
+        "--latitude",
+        "100",
+    ]);
+    assert!(
+        e.contains("latitude:") && e.contains("between -90 and 90"),
+        "{e}"
+    );
+    assert!(cli
+        .fails(&["study", "edit", sid, "--years", "7"])
+        .contains("years:"));
+    assert!(cli
+        .fails(&["study", "show", "01a21e1c-93db-74c9-8749-f2ee681b9df5"])
+        .contains("no study"));
+    assert!(cli
+        .fails(&["study", "edit", sid])
+        .contains("nothing to change"));
+    let e = cli.fails(&["finding", "add", "--from", "/nonexistent.json"]);
+    assert!(e.contains("cannot read /nonexistent.json"), "{e}");
+    assert_eq!(cli.ok(&["dump"]), before, "refused input changed nothing");
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("photo.jpg");
+    std::fs::write(&txt, "not a photo").unwrap();
+    let f = cli.json(&[
+        "finding",
+        "add",
+        "--study-id",
+        sid,
+        "--sector",
+        "energy",
+        "--title",
+        "F",
+    ]);
+    let e = cli.fails(&[
+        "attachment",
+        "file",
+        "--finding",
+        f["id"].as_str().unwrap(),
+        txt.to_str().unwrap(),
+    ]);
+    assert!(e.contains("not an image"), "{e}");
+    let e = cli.fails(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        f["id"].as_str().unwrap(),
+        "--quantity",
+        "q",
+        "--value",
+        "ten",
+        "--unit",
+        "kW",
+    ]);
+    assert!(e.contains("value:"), "{e}");
+    let with_finding = cli.ok(&["dump"]);
+    let e = cli.fails(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        f["id"].as_str().unwrap(),
+        "--quantity",
+        "q",
+        "--value",
+        "-3",
+        "--unit",
+        "kW",
+    ]);
+    assert!(e.contains("negative"), "{e}");
+    let e = cli.fails(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        f["id"].as_str().unwrap(),
+        "--quantity",
+        "q",
+        "--value",
+        "3",
+        "--unit",
+        "kWh/yr",
+    ]);
+    assert!(e.contains("unit: unknown unit"), "{e}");
+    assert_eq!(cli.ok(&["dump"]), with_finding);
+}
+
+#[test]
+fn a_newer_database_is_refused() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let conn = rusqlite_version_bump(&cli.db);
+    drop(conn);
+    let e = cli.fails(&["study", "list"]);
+    assert!(e.contains("newer Fieldbook"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn killing_a_write_midway_leaves_the_database_before_or_after() {
+    use std::time::Duration;
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let empty = cli.ok(&["dump"]);
+    let mut loaded = None;
+    for attempt in 0..25u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+            .arg("--db")
+            .arg(&cli.db)
+            .args(["sample", "load"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(attempt * 4));
+        // SIGKILL: no destructor, no rollback by the process itself.
+        let _ = child.kill();
+        let _ = child.wait();
+        let dump = cli.ok(&["dump"]);
+        let check = cli.ok(&["--json", "init"]);
+        assert!(check.contains("schema_version"));
+        if dump == empty {
+            continue;
+        }
+        // Once loaded, it stays loaded and complete, whatever later kills do.
+        match &loaded {
+            None => loaded = Some(dump),
+            Some(prev) => assert_eq!(&dump, prev),
+        }
+    }
+    assert!(loaded.is_some(), "at least one load completed");
+    let parsed: Value = serde_json::from_str(loaded.as_ref().unwrap()).unwrap();
+    assert_eq!(parsed["records"]["study"].as_array().unwrap().len(), 2);
+}
+
+fn rusqlite_version_bump(db: &Path) -> std::process::Output {
+    // Bump user_version with the sqlite3 shell if present; else with the CLI's own
+    // database through a tiny SQL file is not possible, so use python's sqlite3.
+    Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version=999'); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+}
+
+fn write_png(dir: &Path) -> PathBuf {
+    const PNG_1X1: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let path = dir.join("pump.png");
+    std::fs::write(&path, PNG_1X1).unwrap();
+    path
+}
