@@ -276,8 +276,7 @@ fn bad_input_gets_a_one_line_message_naming_the_field() {
 fn a_newer_database_is_refused() {
     let cli = Cli::new();
     cli.ok(&["init"]);
-    let conn = rusqlite_version_bump(&cli.db);
-    drop(conn);
+    bump_schema_version(&cli.db);
     let e = cli.fails(&["study", "list"]);
     assert!(e.contains("newer Fieldbook"), "{e}");
 }
@@ -319,17 +318,9 @@ fn killing_a_write_midway_leaves_the_database_before_or_after() {
     assert_eq!(parsed["records"]["study"].as_array().unwrap().len(), 2);
 }
 
-fn rusqlite_version_bump(db: &Path) -> std::process::Output {
-    // Bump user_version with the sqlite3 shell if present; else with the CLI's own
-    // database through a tiny SQL file is not possible, so use python's sqlite3.
-    Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version=999'); c.commit()",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap()
+fn bump_schema_version(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
 }
 
 fn write_png(dir: &Path) -> PathBuf {

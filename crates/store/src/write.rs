@@ -268,12 +268,17 @@ impl<'t> Writer<'t> {
             params![device, now, label, undoes],
         )?;
         let batch = tx.last_insert_rowid();
-        let (seq, hlc): (i64, Option<i64>) = tx.query_row(
-            "SELECT coalesce(max(seq), 0), max(hlc) FROM change WHERE device = ?1",
-            [device],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let last = Hlc(hlc.unwrap_or(0) as u64);
+        // This device's clock only moves forward, so its last change by seq holds
+        // its latest clock value too (a primary-key lookup, not a scan).
+        let (seq, hlc): (i64, i64) = tx
+            .query_row(
+                "SELECT seq, hlc FROM change WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
+                [device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0));
+        let last = Hlc(hlc as u64);
         let now_ms = now_utc.timestamp_millis().max(0) as u64;
         Ok(Writer {
             tx,

@@ -101,3 +101,23 @@ fn sample_data_loads_once_as_one_undoable_action() {
     );
     assert_eq!(f.store.dump().unwrap(), dump);
 }
+
+#[test]
+fn the_schema_has_a_column_for_every_registry_field() {
+    let f = fresh();
+    let conn = rusqlite::Connection::open(f.store.path()).unwrap();
+    for kind in fieldbook_core::KINDS {
+        let mut stmt = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{}')", kind.name))
+            .unwrap();
+        let columns: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut expected = vec!["id".to_string()];
+        expected.extend(kind.fields.iter().map(|f| f.name.to_string()));
+        expected.extend(["created_at", "updated_at", "updated_by", "deleted_at"].map(String::from));
+        assert_eq!(columns, expected, "table {}", kind.name);
+    }
+}
