@@ -130,15 +130,15 @@ fn crud_for_a_study_and_its_records() {
         "--unit",
         "kW",
     ]);
-    let png = write_png(dir.path());
+    let photo_path = write_photo(dir.path());
     let photo = cli.json(&[
         "attachment",
         "file",
         "--finding",
         fid,
-        png.to_str().unwrap(),
+        photo_path.to_str().unwrap(),
     ]);
-    assert_eq!(photo["fields"]["mime"], "image/png");
+    assert_eq!(photo["fields"]["mime"], "image/jpeg");
 
     let edited = cli.json(&["finding", "edit", fid, "--title", "Two old chillers"]);
     assert_eq!(edited["fields"]["title"], "Two old chillers");
@@ -323,15 +323,8 @@ fn bump_schema_version(db: &Path) {
     conn.pragma_update(None, "user_version", 999).unwrap();
 }
 
-fn write_png(dir: &Path) -> PathBuf {
-    const PNG_1X1: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
-        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
-        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ];
-    let path = dir.join("pump.png");
-    std::fs::write(&path, PNG_1X1).unwrap();
+fn write_photo(dir: &Path) -> PathBuf {
+    let path = dir.join("pump.jpg");
+    std::fs::write(&path, include_bytes!("../../../tests/fixtures/photo.jpg")).unwrap();
     path
 }

@@ -11,10 +11,18 @@ use serde_json::{json, Map, Value};
 const FINDINGS: usize = 100_000;
 const BATCH: usize = 1_000;
 
-const SECTORS: [&str; 7] = ["energy", "transport", "waste", "water", "buildings", "industry", "other"];
+const SECTORS: [&str; 7] = [
+    "energy",
+    "transport",
+    "waste",
+    "water",
+    "buildings",
+    "industry",
+    "other",
+];
 const WORDS: [&str; 12] = [
-    "pump", "diesel", "chiller", "inverter", "boiler", "solar", "bus", "depot", "meter",
-    "valve", "roof", "grid",
+    "pump", "diesel", "chiller", "inverter", "boiler", "solar", "bus", "depot", "meter", "valve",
+    "roof", "grid",
 ];
 
 fn fields(v: Value) -> Map<String, Value> {
@@ -46,11 +54,16 @@ fn finding_batch(study: &str, start: usize) -> Vec<Change> {
 fn store_with_findings(dir: &std::path::Path, n: usize) -> (Store, String) {
     let mut store = Store::open(&dir.join("bench.db")).expect("open");
     let study = store
-        .create("study", fields(json!({"title": "Bench study", "fiscal_year": 2024})))
+        .create(
+            "study",
+            fields(json!({"title": "Bench study", "fiscal_year": 2024})),
+        )
         .expect("study");
     let started = Instant::now();
     for start in (0..n).step_by(BATCH) {
-        store.apply("bench", finding_batch(&study, start)).expect("insert");
+        store
+            .apply("bench", finding_batch(&study, start))
+            .expect("insert");
     }
     let took = started.elapsed();
     let size: u64 = std::fs::read_dir(dir)
@@ -85,7 +98,9 @@ fn bench(c: &mut Criterion) {
     let mut next = FINDINGS;
     insert.bench_function("batch_of_1000_into_100k", |b| {
         b.iter(|| {
-            store.apply("bench", finding_batch(&study, next)).expect("insert");
+            store
+                .apply("bench", finding_batch(&study, next))
+                .expect("insert");
             next += BATCH;
         })
     });
@@ -95,13 +110,20 @@ fn bench(c: &mut Criterion) {
     edit.sample_size(20);
     edit.bench_function("one_field_edit_with_100k_findings", |b| {
         let id = store
-            .create("finding", fields(json!({"study_id": study, "sector": "energy", "title": "x"})))
+            .create(
+                "finding",
+                fields(json!({"study_id": study, "sector": "energy", "title": "x"})),
+            )
             .expect("create");
         let mut n = 0u64;
         b.iter(|| {
             n += 1;
             store
-                .edit("finding", &id, fields(json!({"text": format!("draft {n}")})))
+                .edit(
+                    "finding",
+                    &id,
+                    fields(json!({"text": format!("draft {n}")})),
+                )
                 .expect("edit")
         })
     });

@@ -108,7 +108,10 @@ fn the_schema_has_a_column_for_every_registry_field() {
     let conn = rusqlite::Connection::open(f.store.path()).unwrap();
     for kind in fieldbook_core::KINDS {
         let mut stmt = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{}')", kind.name))
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{}')",
+                kind.name
+            ))
             .unwrap();
         let columns: Vec<String> = stmt
             .query_map([], |r| r.get(0))

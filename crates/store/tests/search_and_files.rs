@@ -50,13 +50,7 @@ fn search_finds_findings_needs_and_notes_with_their_study() {
     assert!(f.store.search("retrofit", 10).unwrap().is_empty());
 }
 
-const PNG_1X1: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
-    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+const PHOTO: &[u8] = include_bytes!("../../../tests/fixtures/photo.jpg");
 
 #[test]
 fn photos_are_stored_by_content_hash() {
@@ -64,19 +58,19 @@ fn photos_are_stored_by_content_hash() {
     let (_, _, finding) = study_with_finding(&mut f.store);
     let id = f
         .store
-        .attach(&finding, "photo", "pump.png", PNG_1X1)
+        .attach(&finding, "photo", "pump.jpg", PHOTO)
         .unwrap();
     let rec = f.store.get("attachment", &id).unwrap();
     let sha = rec.fields["sha256"].as_str().unwrap().to_string();
-    assert_eq!(rec.fields["mime"], "image/png");
-    assert_eq!(rec.fields["file_name"], "pump.png");
-    assert_eq!(rec.fields["size_bytes"], PNG_1X1.len() as i64);
-    assert_eq!(f.store.blobs().read(&sha).unwrap(), PNG_1X1);
+    assert_eq!(rec.fields["mime"], "image/jpeg");
+    assert_eq!(rec.fields["file_name"], "pump.jpg");
+    assert_eq!(rec.fields["size_bytes"], PHOTO.len() as i64);
+    assert_eq!(f.store.blobs().read(&sha).unwrap(), PHOTO);
     assert!(f.store.blobs().path(&sha).starts_with(f.dir.path()));
     // The same photo twice is one file.
     let again = f
         .store
-        .attach(&finding, "photo", "copy.png", PNG_1X1)
+        .attach(&finding, "photo", "copy.jpg", PHOTO)
         .unwrap();
     assert_ne!(again, id);
     let files = walk(f.store.blobs().path(&sha).parent().unwrap());

@@ -46,16 +46,27 @@ impl Driver {
             app.display()
         );
         let port = free_port();
-        let child = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
-            .env("FIELDBOOK_DB", db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver on PATH (cargo install tauri-driver --version '=2.1.0' --locked)");
+        let child =
+            Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &free_port().to_string(),
+                ])
+                .env("FIELDBOOK_DB", db)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect(
+                    "tauri-driver on PATH (cargo install tauri-driver --version '=2.1.0' --locked)",
+                );
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Driver { child, port }
@@ -77,7 +88,10 @@ impl Driver {
             .await?;
         let app = App { client };
         app.wait_for("body[data-ready='1']").await?;
-        eprintln!("launch to first study list: {} ms", started.elapsed().as_millis());
+        eprintln!(
+            "launch to first study list: {} ms",
+            started.elapsed().as_millis()
+        );
         Ok(app)
     }
 }
@@ -142,7 +156,11 @@ impl App {
     }
 
     /// Waits until `css` matches at least `n` elements.
-    pub async fn wait_count(&self, css: &str, n: usize) -> Result<usize, Box<dyn std::error::Error>> {
+    pub async fn wait_count(
+        &self,
+        css: &str,
+        n: usize,
+    ) -> Result<usize, Box<dyn std::error::Error>> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let found = self.count(css).await?;
@@ -175,7 +193,11 @@ impl App {
         }
     }
 
-    pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>, fantoccini::error::CmdError> {
+    pub async fn attr(
+        &self,
+        css: &str,
+        name: &str,
+    ) -> Result<Option<String>, fantoccini::error::CmdError> {
         self.wait_for(css).await?.attr(name).await
     }
 
