@@ -49,6 +49,13 @@ pub fn command() -> Command {
         .subcommand(Command::new("trash").about("List what is in the Trash"))
         .subcommand(Command::new("undo").about("Undo the last action made on this device"))
         .subcommand(Command::new("units").about("List the unit catalogue"))
+        .subcommand(
+            Command::new("convert")
+                .about("Convert a value between units of one dimension: convert 75 kW MW")
+                .arg(Arg::new("value").required(true).allow_hyphen_values(true))
+                .arg(Arg::new("from").required(true))
+                .arg(Arg::new("to").required(true)),
+        )
         .subcommand(Command::new("technologies").about("List the technology catalogue"));
     for kind in KINDS {
         cmd = cmd.subcommand(kind_command(kind));

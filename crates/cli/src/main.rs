@@ -99,6 +99,17 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "units" => out.value(&serde_json::to_value(UnitCatalogue::shipped())?, |_| {
             output::units_table(UnitCatalogue::shipped())
         }),
+        "convert" => {
+            let arg = |name: &str| sub.get_one::<String>(name).expect("required").as_str();
+            let value = fieldbook_core::validate::parse_decimal(arg("value"))
+                .with_context(|| format!("'{}' is not a number", arg("value")))?;
+            let result = UnitCatalogue::shipped().convert(value, arg("from"), arg("to"))?;
+            out.value(
+                &json!({"value": value.to_string(), "from": arg("from"), "to": arg("to"),
+                        "result": result.to_string()}),
+                |_| format!("{value} {} = {result} {}", arg("from"), arg("to")),
+            )
+        }
         "technologies" => {
             let cat = TechnologyCatalogue::shipped();
             out.value(&serde_json::to_value(&cat.technologies)?, |_| {

@@ -328,3 +328,23 @@ fn write_photo(dir: &Path) -> PathBuf {
     std::fs::write(&path, include_bytes!("../../../tests/fixtures/photo.jpg")).unwrap();
     path
 }
+
+#[test]
+fn converts_between_compatible_units_only() {
+    let cli = Cli::new();
+    let out = cli.json(&["convert", "75", "kW", "MW"]);
+    assert_eq!(out["result"], "0.075");
+    assert_eq!(
+        cli.ok(&["convert", "6,000", "h/yr", "h/yr"]).trim(),
+        "6000 h/yr = 6000 h/yr"
+    );
+    assert!(cli
+        .fails(&["convert", "1", "kW", "kWh"])
+        .contains("different things"));
+    assert!(cli
+        .fails(&["convert", "1", "JPY", "USD"])
+        .contains("exchange rate"));
+    assert!(cli
+        .fails(&["convert", "x", "kW", "MW"])
+        .contains("not a number"));
+}
