@@ -1,0 +1,374 @@
+// Fieldbook's UI: the shell (sidebar, header), search, shortcuts, language, undo.
+
+import './style.css';
+import { api, toApiError, type Hit, type UndoOutcome } from './api';
+import { debounce, h, icon, isTextEntry, replace } from './dom';
+import { getLang, has, kindLabel, setLang, t } from './i18n';
+import { mountLayout } from './layout';
+import { openRecord, renderRoute } from './pages';
+import { currentPage, currentRoute, navigate, rerender, setRenderer, type Route } from './router';
+import { setSchema } from './schema';
+import { clearBanner, mountStatus, setStatus, showError } from './status';
+
+const app = document.getElementById('app') as HTMLElement;
+
+type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'trash';
+
+function navLabel(target: NavTarget): string {
+  switch (target) {
+    case 'studies':
+      return t('nav.studies');
+    case 'countries':
+      return t('nav.countries');
+    case 'cities':
+      return t('nav.cities');
+    case 'orgs':
+      return t('nav.orgs');
+    case 'collaborations':
+      return t('nav.collaborations');
+    case 'trash':
+      return t('nav.trash');
+  }
+}
+
+function routeFor(target: NavTarget): Route {
+  if (target === 'studies') return { page: 'studies' };
+  if (target === 'trash') return { page: 'trash' };
+  return { page: target, selectedId: null };
+}
+
+function navOf(route: Route): NavTarget {
+  return route.page === 'study' ? 'studies' : route.page;
+}
+
+let searchInput: HTMLInputElement;
+let searchResults: HTMLElement;
+const navButtons = new Map<NavTarget, HTMLElement>();
+
+function buildShell(): void {
+  navButtons.clear();
+  const navButton = (target: NavTarget, iconName: string) => {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        class: 'nav-item',
+        'data-testid': `nav-${target}`,
+        onclick: () => {
+          clearBanner();
+          void navigate(routeFor(target));
+        },
+      },
+      icon(iconName),
+      h('span', null, navLabel(target)),
+    );
+    navButtons.set(target, b);
+    return b;
+  };
+
+  searchInput = h('input', {
+    id: 'search-input',
+    type: 'search',
+    class: 'search-input',
+    placeholder: t('search.placeholder'),
+    'aria-label': t('search.label'),
+    autocomplete: 'off',
+    spellcheck: 'false',
+    'aria-controls': 'search-results',
+  });
+  searchResults = h('div', { id: 'search-results', class: 'search-results', role: 'listbox', hidden: true, 'aria-label': t('search.results') });
+  wireSearch();
+
+  const langButton = (lang: 'en' | 'ja', label: string) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: `lang-btn${getLang() === lang ? ' selected' : ''}`,
+        'data-testid': `lang-${lang}`,
+        'aria-pressed': getLang() === lang ? 'true' : 'false',
+        lang,
+        onclick: () => void switchLanguage(lang),
+      },
+      label,
+    );
+
+  const sidebar = h(
+    'aside',
+    { class: 'sidebar', 'aria-label': t('nav.label') },
+    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', null, 'Fieldbook')),
+    h('div', { class: 'search' }, icon('search'), searchInput, h('kbd', { class: 'search-kbd', 'aria-hidden': 'true' }, 'Ctrl K'), searchResults),
+    h(
+      'nav',
+      { class: 'nav' },
+      navButton('studies', 'study'),
+      h('div', { class: 'nav-heading' }, t('nav.directory')),
+      navButton('countries', 'country'),
+      navButton('cities', 'city'),
+      navButton('orgs', 'org'),
+      navButton('collaborations', 'collab'),
+      h('div', { class: 'nav-spacer' }),
+      navButton('trash', 'trash'),
+    ),
+    h(
+      'div',
+      { class: 'sidebar-foot' },
+      h(
+        'button',
+        { type: 'button', class: 'btn btn-quiet undo-btn', 'data-testid': 'undo', title: t('action.undo_hint'), onclick: () => void doUndo() },
+        icon('undo'),
+        h('span', null, t('action.undo')),
+        h('kbd', null, 'Ctrl Z'),
+      ),
+      h('div', { class: 'lang', role: 'group', 'aria-label': t('lang.label') }, langButton('en', 'EN'), langButton('ja', '日本語')),
+    ),
+  );
+
+  const title = h('h1', { class: 'page-title', 'data-testid': 'page-title' });
+  const crumbs = h('div', { class: 'crumbs' });
+  const status = h('span', { class: 'save-status', 'data-testid': 'save-status', role: 'status', 'aria-live': 'polite' });
+  const banner = h('div', { class: 'banner-host' });
+  const page = h('div', { class: 'page' });
+  const main = h(
+    'main',
+    { class: 'main' },
+    h('header', { class: 'main-header' }, h('div', { class: 'title-wrap' }, crumbs, title), status),
+    banner,
+    page,
+  );
+  replace(app, sidebar, main);
+  mountLayout(title, crumbs, page);
+  mountStatus(status, banner);
+}
+
+function markNav(route: Route): void {
+  const active = navOf(route);
+  for (const [target, el] of navButtons) {
+    const on = target === active;
+    el.classList.toggle('active', on);
+    if (on) el.setAttribute('aria-current', 'page');
+    else el.removeAttribute('aria-current');
+  }
+}
+
+// ---------------------------------------------------------------- search
+
+let searchToken = 0;
+
+function wireSearch(): void {
+  const run = debounce(async (text: string) => {
+    const token = ++searchToken;
+    if (text.trim() === '') {
+      hideResults();
+      return;
+    }
+    try {
+      const hits = await api.search(text);
+      if (token !== searchToken) return;
+      showResults(hits);
+    } catch (e) {
+      if (token === searchToken) showError(toApiError(e));
+    }
+  }, 120);
+  searchInput.addEventListener('input', () => run(searchInput.value));
+  searchInput.addEventListener('focus', () => {
+    if (searchInput.value.trim() && searchResults.childElementCount) searchResults.hidden = false;
+  });
+  searchInput.addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowDown') {
+      ev.preventDefault();
+      searchResults.querySelector<HTMLElement>('[data-testid=search-result]')?.focus();
+    } else if (ev.key === 'Enter') {
+      ev.preventDefault();
+      searchResults.querySelector<HTMLElement>('[data-testid=search-result]')?.click();
+    } else if (ev.key === 'Escape') {
+      ev.preventDefault();
+      if (!searchResults.hidden) hideResults();
+      else {
+        searchInput.value = '';
+        searchInput.blur();
+      }
+    }
+  });
+  searchResults.addEventListener('keydown', (ev) => {
+    const items = [...searchResults.querySelectorAll<HTMLElement>('[data-testid=search-result]')];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      const next = ev.key === 'ArrowDown' ? Math.min(items.length - 1, i + 1) : i - 1;
+      if (next < 0) searchInput.focus();
+      else items[next]?.focus();
+    } else if (ev.key === 'Escape') {
+      ev.preventDefault();
+      hideResults();
+      searchInput.focus();
+    }
+  });
+  document.addEventListener('mousedown', (ev) => {
+    const target = ev.target as Node;
+    if (!searchResults.hidden && !searchResults.contains(target) && target !== searchInput) hideResults();
+  });
+}
+
+function hideResults(): void {
+  searchResults.hidden = true;
+}
+
+/** Builds the snippet with <mark> around the engine's U+E000 … U+E001 markers (as nodes, never HTML). */
+function snippetNodes(snippet: string): Node[] {
+  const out: Node[] = [];
+  let buf = '';
+  let inMark = false;
+  const flush = () => {
+    if (!buf) return;
+    out.push(inMark ? h('mark', null, buf) : document.createTextNode(buf));
+    buf = '';
+  };
+  for (const ch of snippet) {
+    if (ch === '\uE000') {
+      flush();
+      inMark = true;
+    } else if (ch === '\uE001') {
+      flush();
+      inMark = false;
+    } else buf += ch;
+  }
+  flush();
+  return out;
+}
+
+function showResults(hits: Hit[]): void {
+  if (hits.length === 0) {
+    replace(searchResults, h('div', { class: 'search-empty muted' }, t('search.none')));
+  } else {
+    replace(
+      searchResults,
+      h('div', { class: 'search-count muted' }, t('search.count', { n: hits.length })),
+      hits.map((hit) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'option',
+            class: 'search-result',
+            'data-testid': 'search-result',
+            'data-kind': hit.kind,
+            'data-id': hit.id,
+            onclick: () => {
+              hideResults();
+              clearBanner();
+              void openRecord(hit.kind, hit.id, hit.study_id);
+            },
+          },
+          h('span', { class: 'result-head' }, h('span', { class: 'badge' }, kindLabel(hit.kind)), h('span', { class: 'result-title' }, hit.title)),
+          hit.snippet ? h('span', { class: 'result-snippet' }, snippetNodes(hit.snippet)) : null,
+        ),
+      ),
+    );
+  }
+  searchResults.hidden = false;
+}
+
+// ---------------------------------------------------------------- undo, language
+
+function undoMessage(out: UndoOutcome): string {
+  const m = /^(Create|Edit|Delete|Restore) (\w+)(?: (\w+))?$/.exec(out.label);
+  if (m) {
+    const [, verb, kind, field] = m;
+    const k = kindLabel(kind ?? '');
+    if (verb === 'Edit' && field) {
+      const f = has(`field.${kind}.${field}`) ? t(`field.${kind}.${field}`) : t(`field.${field}`);
+      return t('undo.edit_field', { kind: k, field: f });
+    }
+    if (verb === 'Create') return t('undo.create', { kind: k });
+    if (verb === 'Delete') return t('undo.delete', { kind: k });
+    if (verb === 'Restore') return t('undo.restore', { kind: k });
+    return t('undo.edit', { kind: k });
+  }
+  return t('undo.done');
+}
+
+let undoing = false;
+
+async function doUndo(): Promise<void> {
+  if (undoing) return;
+  undoing = true;
+  try {
+    const out = await api.undo();
+    if (!out) {
+      setStatus({ text: t('undo.nothing') });
+      return;
+    }
+    setStatus({ text: undoMessage(out) });
+    await (currentPage()?.refresh() ?? rerender());
+  } catch (e) {
+    showError(toApiError(e));
+  } finally {
+    undoing = false;
+  }
+}
+
+async function switchLanguage(lang: 'en' | 'ja'): Promise<void> {
+  if (lang === getLang()) return;
+  setLang(lang);
+  try {
+    await api.setLanguage(lang);
+  } catch (e) {
+    showError(toApiError(e));
+  }
+  const query = searchInput.value;
+  buildShell();
+  searchInput.value = query;
+  markNav(currentRoute());
+  await rerender();
+  document.querySelector<HTMLElement>(`[data-testid=lang-${lang}]`)?.focus();
+}
+
+// ---------------------------------------------------------------- shortcuts
+
+function onKey(ev: KeyboardEvent): void {
+  const mod = ev.ctrlKey || ev.metaKey;
+  if (!mod || ev.altKey) return;
+  const key = ev.key.toLowerCase();
+  if (key === 'k') {
+    ev.preventDefault();
+    searchInput.focus();
+    searchInput.select();
+  } else if (key === 'n' && !ev.shiftKey) {
+    ev.preventDefault();
+    const page = currentPage();
+    if (page?.newRecord) page.newRecord();
+  } else if (key === 'z' && !ev.shiftKey) {
+    if (isTextEntry(document.activeElement)) return; // the field's own undo
+    ev.preventDefault();
+    void doUndo();
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+async function boot(): Promise<void> {
+  try {
+    const [info, schema] = await Promise.all([api.appInfo(), api.schema()]);
+    setSchema(schema);
+    setLang(info.language);
+    document.body.dataset.device = info.device_id;
+  } catch (e) {
+    setLang(navigator.language.startsWith('ja') ? 'ja' : 'en');
+    const err = toApiError(e);
+    replace(app, h('div', { class: 'boot-error', role: 'alert', 'data-testid': 'error' }, h('h1', null, t('boot.failed')), h('p', null, err.message)));
+    return;
+  }
+  buildShell();
+  setRenderer(async (route) => {
+    markNav(route);
+    await renderRoute(route);
+  });
+  document.addEventListener('keydown', onKey);
+  // Nothing fails silently: an unexpected error shows in the banner.
+  window.addEventListener('unhandledrejection', (ev) => showError(toApiError(ev.reason)));
+  window.addEventListener('error', (ev) => showError(toApiError(ev.error ?? ev.message)));
+  await navigate({ page: 'studies' });
+}
+
+void boot();

@@ -1,0 +1,79 @@
+// The quiet save status in the header and the dismissible error banner.
+
+import { h, replace } from './dom';
+import type { ApiError } from './api';
+import { has, t } from './i18n';
+
+let statusEl: HTMLElement | null = null;
+let bannerEl: HTMLElement | null = null;
+let statusTimer: number | undefined;
+
+export function mountStatus(status: HTMLElement, banner: HTMLElement): void {
+  statusEl = status;
+  bannerEl = banner;
+}
+
+export type SaveState = 'saving' | 'saved' | 'failed';
+
+/** Shows a save state, or any short message (undo, trash). */
+export function setStatus(state: SaveState | { text: string }): void {
+  if (!statusEl) return;
+  window.clearTimeout(statusTimer);
+  const text =
+    typeof state === 'object'
+      ? state.text
+      : state === 'saving'
+        ? t('status.saving')
+        : state === 'saved'
+          ? t('status.saved')
+          : t('status.failed');
+  statusEl.textContent = text;
+  statusEl.dataset.state = typeof state === 'object' ? 'info' : state;
+  statusEl.title = new Date().toLocaleTimeString();
+  if (state !== 'saving' && state !== 'failed') {
+    // Fade, but keep the text for tests and screen readers.
+    statusEl.classList.remove('faded');
+    statusTimer = window.setTimeout(() => statusEl?.classList.add('faded'), 4000);
+  } else {
+    statusEl.classList.remove('faded');
+  }
+}
+
+/** The translated message of an error code, with the engine's English text as fallback. */
+export function errorText(
+  err: { code: string; message: string },
+  params?: Record<string, string | number>,
+): string {
+  const key = `error.${err.code}`;
+  return has(key) ? t(key, params) : err.message;
+}
+
+export function showError(err: ApiError | { code: string; message: string }): void {
+  if (!bannerEl) return;
+  const main = errorText(err);
+  const detail = main !== err.message ? err.message : null;
+  const close = h(
+    'button',
+    {
+      type: 'button',
+      class: 'banner-close',
+      'aria-label': t('action.dismiss'),
+      title: t('action.dismiss'),
+      onclick: () => clearBanner(),
+    },
+    '×',
+  );
+  replace(
+    bannerEl,
+    h(
+      'div',
+      { class: 'banner', role: 'alert', 'data-testid': 'error', 'data-code': err.code },
+      h('div', { class: 'banner-text' }, h('strong', null, main), detail && h('div', { class: 'banner-detail' }, detail)),
+      close,
+    ),
+  );
+}
+
+export function clearBanner(): void {
+  bannerEl?.replaceChildren();
+}
