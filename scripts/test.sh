@@ -15,18 +15,24 @@ cargo fmt --all --check
 step "UI: install, type check, i18n check, build"
 build_ui check
 
+# Every cargo test's output also goes to this log, for the closing count.
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+counted() { "$@" 2>&1 | tee -a "$results"; }
+
 step "cargo clippy -D warnings (engine, CLI, desktop shell, e2e)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "engine and CLI tests (no webview compiled)"
-cargo test
+counted cargo test
 
 step "end-to-end: the real app over WebDriver under Xvfb"
 cargo build -p fieldbook-app
 ensure_tauri_driver
 cargo test -p fieldbook-e2e --no-run
 # tauri-driver must be stopped cleanly; the timeout guards against a hang.
-timeout 900 xvfb-run -a -s "-screen 0 1280x800x24" \
+counted timeout 900 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test -p fieldbook-e2e -- --test-threads=1 --nocapture
 
 step "all checks passed"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$results"
