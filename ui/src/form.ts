@@ -394,10 +394,11 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
   const setFieldError = (name: string, text: string) => {
     const c = byName.get(name);
     if (!c) return false;
-    clearFieldError(name);
     const errId = `${c.focusEl.id || name}-err`;
     c.wrap.classList.add('has-error');
-    c.wrap.appendChild(h('div', { class: 'field-error', 'data-error-for': name, id: errId, role: 'alert' }, text));
+    const existing = c.wrap.querySelector<HTMLElement>('[data-error-for]');
+    if (existing) existing.textContent = text;
+    else c.wrap.appendChild(h('div', { class: 'field-error', 'data-error-for': name, id: errId, role: 'alert' }, text));
     c.focusEl.setAttribute('aria-invalid', 'true');
     c.focusEl.setAttribute('aria-describedby', errId);
     return true;
@@ -427,25 +428,31 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
     queue = queue.then(() => doCommit(c));
     return queue;
   };
+  // The value each field last failed with: blur after change must not send it twice.
+  const failed = new Map<string, Value>();
   const doCommit = async (c: Control) => {
     if (!record) return;
     const name = c.spec.name;
     const value = c.read();
     if (same(value, record.fields[name])) {
+      failed.delete(name);
       clearFieldError(name);
       return;
     }
+    if (failed.has(name) && same(value, failed.get(name))) return;
     setStatus('saving');
     try {
       const rec = await api.setField(kind, record.id, name, value);
       record = rec;
       // Show the stored form (a DMS coordinate comes back as a decimal), unless the user typed on.
       if (same(c.read(), value)) c.write(rec.fields[name] ?? null);
+      failed.delete(name);
       clearFieldError(name);
       setStatus('saved');
       updateHeading();
       opts.onSaved?.(rec, name);
     } catch (e) {
+      failed.set(name, value);
       setStatus('failed');
       showErrors(toApiError(e));
     }

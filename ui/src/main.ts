@@ -6,7 +6,7 @@ import { debounce, h, icon, isTextEntry, replace } from './dom';
 import { getLang, has, kindLabel, setLang, t } from './i18n';
 import { mountLayout } from './layout';
 import { openRecord, renderRoute } from './pages';
-import { currentPage, currentRoute, navigate, rerender, setRenderer, type Route } from './router';
+import { currentPage, navigate, rerender, setRenderer, type Route } from './router';
 import { setSchema } from './schema';
 import { clearBanner, mountStatus, setStatus, showError } from './status';
 
@@ -45,8 +45,22 @@ let searchInput: HTMLInputElement;
 let searchResults: HTMLElement;
 const navButtons = new Map<NavTarget, HTMLElement>();
 
+/** Re-applies every translated string of the shell (the shell is built once and kept). */
+const shellTexts: (() => void)[] = [];
+
+function translated<E extends HTMLElement>(el: E, apply: (el: E) => void): E {
+  apply(el);
+  shellTexts.push(() => apply(el));
+  return el;
+}
+
+function updateShellTexts(): void {
+  for (const fn of shellTexts) fn();
+}
+
 function buildShell(): void {
   navButtons.clear();
+  shellTexts.length = 0;
   const navButton = (target: NavTarget, iconName: string) => {
     const b = h(
       'button',
@@ -60,49 +74,50 @@ function buildShell(): void {
         },
       },
       icon(iconName),
-      h('span', null, navLabel(target)),
+      translated(h('span'), (el) => (el.textContent = navLabel(target))),
     );
     navButtons.set(target, b);
     return b;
   };
 
-  searchInput = h('input', {
-    id: 'search-input',
-    type: 'search',
-    class: 'search-input',
-    placeholder: t('search.placeholder'),
-    'aria-label': t('search.label'),
-    autocomplete: 'off',
-    spellcheck: 'false',
-    'aria-controls': 'search-results',
-  });
-  searchResults = h('div', { id: 'search-results', class: 'search-results', role: 'listbox', hidden: true, 'aria-label': t('search.results') });
+  searchInput = translated(
+    h('input', {
+      id: 'search-input',
+      type: 'search',
+      class: 'search-input',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-controls': 'search-results',
+    }),
+    (el) => {
+      el.placeholder = t('search.placeholder');
+      el.setAttribute('aria-label', t('search.label'));
+    },
+  );
+  searchResults = translated(h('div', { id: 'search-results', class: 'search-results', role: 'listbox', hidden: true }), (el) =>
+    el.setAttribute('aria-label', t('search.results')),
+  );
   wireSearch();
 
   const langButton = (lang: 'en' | 'ja', label: string) =>
-    h(
-      'button',
-      {
-        type: 'button',
-        class: `lang-btn${getLang() === lang ? ' selected' : ''}`,
-        'data-testid': `lang-${lang}`,
-        'aria-pressed': getLang() === lang ? 'true' : 'false',
-        lang,
-        onclick: () => void switchLanguage(lang),
+    translated(
+      h('button', { type: 'button', 'data-testid': `lang-${lang}`, lang, onclick: () => void switchLanguage(lang) }, label),
+      (el) => {
+        el.className = `lang-btn${getLang() === lang ? ' selected' : ''}`;
+        el.setAttribute('aria-pressed', getLang() === lang ? 'true' : 'false');
       },
-      label,
     );
 
   const sidebar = h(
     'aside',
-    { class: 'sidebar', 'aria-label': t('nav.label') },
+    { class: 'sidebar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', null, 'Fieldbook')),
     h('div', { class: 'search' }, icon('search'), searchInput, h('kbd', { class: 'search-kbd', 'aria-hidden': 'true' }, 'Ctrl K'), searchResults),
     h(
       'nav',
       { class: 'nav' },
       navButton('studies', 'study'),
-      h('div', { class: 'nav-heading' }, t('nav.directory')),
+      translated(h('div', { class: 'nav-heading' }), (el) => (el.textContent = t('nav.directory'))),
       navButton('countries', 'country'),
       navButton('cities', 'city'),
       navButton('orgs', 'org'),
@@ -113,16 +128,22 @@ function buildShell(): void {
     h(
       'div',
       { class: 'sidebar-foot' },
-      h(
-        'button',
-        { type: 'button', class: 'btn btn-quiet undo-btn', 'data-testid': 'undo', title: t('action.undo_hint'), onclick: () => void doUndo() },
-        icon('undo'),
-        h('span', null, t('action.undo')),
-        h('kbd', null, 'Ctrl Z'),
+      translated(
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-quiet undo-btn', 'data-testid': 'undo', onclick: () => void doUndo() },
+          icon('undo'),
+          translated(h('span'), (el) => (el.textContent = t('action.undo'))),
+          h('kbd', null, 'Ctrl Z'),
+        ),
+        (el) => (el.title = t('action.undo_hint')),
       ),
-      h('div', { class: 'lang', role: 'group', 'aria-label': t('lang.label') }, langButton('en', 'EN'), langButton('ja', '日本語')),
+      translated(h('div', { class: 'lang', role: 'group' }, langButton('en', 'EN'), langButton('ja', '日本語')), (el) =>
+        el.setAttribute('aria-label', t('lang.label')),
+      ),
     ),
   );
+  translated(sidebar, (el) => el.setAttribute('aria-label', t('nav.label')));
 
   const title = h('h1', { class: 'page-title', 'data-testid': 'page-title' });
   const crumbs = h('div', { class: 'crumbs' });
@@ -316,12 +337,10 @@ async function switchLanguage(lang: 'en' | 'ja'): Promise<void> {
   } catch (e) {
     showError(toApiError(e));
   }
-  const query = searchInput.value;
-  buildShell();
-  searchInput.value = query;
-  markNav(currentRoute());
+  updateShellTexts();
+  hideResults();
+  setStatus({ text: '' });
   await rerender();
-  document.querySelector<HTMLElement>(`[data-testid=lang-${lang}]`)?.focus();
 }
 
 // ---------------------------------------------------------------- shortcuts
