@@ -202,12 +202,7 @@ pub async fn pick_attachment(
         errors: Vec::new(),
     })?;
     with_store(&state, move |s| {
-        let bytes = std::fs::read(&path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "attachment".into());
-        let id = s.attach(&finding_id, &role, &name, &bytes)?;
+        let id = s.attach_file(&finding_id, &role, &path)?;
         s.get("attachment", &id).map(Some)
     })
     .await

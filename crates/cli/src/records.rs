@@ -48,13 +48,7 @@ pub fn run(store: &mut Store, kind: &str, matches: &ArgMatches, out: &Output) ->
             let path = sub.get_one::<PathBuf>("path").expect("required");
             let finding = sub.get_one::<String>("finding").expect("required");
             let role = sub.get_one::<String>("role").expect("defaulted");
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "attachment".into());
-            let id = store.attach(finding, role, &name, &bytes)?;
+            let id = store.attach_file(finding, role, path)?;
             out.record(&store.get(kind, &id)?)
         }
         other => unreachable!("clap offers no action {other}"),

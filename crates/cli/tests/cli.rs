@@ -229,46 +229,25 @@ fn bad_input_gets_a_one_line_message_naming_the_field() {
         txt.to_str().unwrap(),
     ]);
     assert!(e.contains("not an image"), "{e}");
-    let e = cli.fails(&[
-        "measurement",
-        "add",
-        "--finding-id",
-        f["id"].as_str().unwrap(),
-        "--quantity",
-        "q",
-        "--value",
-        "ten",
-        "--unit",
-        "kW",
-    ]);
-    assert!(e.contains("value:"), "{e}");
+    let fid = f["id"].as_str().unwrap();
+    let measurement = |value: &str, unit: &str| {
+        cli.fails(&[
+            "measurement",
+            "add",
+            "--finding-id",
+            fid,
+            "--quantity",
+            "q",
+            "--value",
+            value,
+            "--unit",
+            unit,
+        ])
+    };
     let with_finding = cli.ok(&["dump"]);
-    let e = cli.fails(&[
-        "measurement",
-        "add",
-        "--finding-id",
-        f["id"].as_str().unwrap(),
-        "--quantity",
-        "q",
-        "--value",
-        "-3",
-        "--unit",
-        "kW",
-    ]);
-    assert!(e.contains("negative"), "{e}");
-    let e = cli.fails(&[
-        "measurement",
-        "add",
-        "--finding-id",
-        f["id"].as_str().unwrap(),
-        "--quantity",
-        "q",
-        "--value",
-        "3",
-        "--unit",
-        "kWh/yr",
-    ]);
-    assert!(e.contains("unit: unknown unit"), "{e}");
+    assert!(measurement("ten", "kW").contains("value:"));
+    assert!(measurement("-3", "kW").contains("negative"));
+    assert!(measurement("3", "kWh/yr").contains("unit: unknown unit"));
     assert_eq!(cli.ok(&["dump"]), with_finding);
 }
 

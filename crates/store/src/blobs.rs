@@ -67,6 +67,17 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Store {
+    /// [`Store::attach`] for a file on disk, named by its file name.
+    pub fn attach_file(&mut self, finding_id: &str, role: &str, path: &Path) -> Result<String> {
+        let bytes = fs::read(path)
+            .map_err(|e| StoreError::Attachment(format!("cannot read {}: {e}", path.display())))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into());
+        self.attach(finding_id, role, &name, &bytes)
+    }
+
     /// Adds a file to a finding: stores its content and creates the attachment
     /// record. A "photo" must be an image; nothing is written when it is refused.
     pub fn attach(
