@@ -1,0 +1,8 @@
+//! Estimates a municipality can defend: every function here is pure, works in
+//! exact decimals, and takes its rates, caps and factors from the versioned rule
+//! packs in `assets/rules/` — never from literals in code.
+
+pub mod credits;
+pub mod finance;
+
+pub use rust_decimal::Decimal;
