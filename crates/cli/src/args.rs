@@ -60,7 +60,7 @@ pub fn command() -> Command {
     for kind in KINDS {
         cmd = cmd.subcommand(kind_command(kind));
     }
-    cmd
+    cmd.subcommands(crate::estimates::commands())
 }
 
 fn id_arg() -> Arg {

@@ -2,6 +2,7 @@
 //! Errors print one line on stderr and exit non-zero.
 
 mod args;
+mod estimates;
 mod output;
 mod records;
 
@@ -120,6 +121,8 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
                     .join("\n")
             })
         }
+        "estimate" => estimates::run_estimate(sub, out),
+        "methodology" => estimates::run_methodology(sub, out),
         kind => records::run(&mut open(matches)?, kind, sub, out),
     }
 }

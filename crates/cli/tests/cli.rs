@@ -263,26 +263,36 @@ fn a_newer_database_is_refused() {
 #[cfg(unix)]
 #[test]
 fn killing_a_write_midway_leaves_the_database_before_or_after() {
-    use std::time::Duration;
-    let cli = Cli::new();
-    cli.ok(&["init"]);
-    let empty = cli.ok(&["dump"]);
-    let mut loaded = None;
-    for attempt in 0..25u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+    use std::time::Instant;
+    let load = |cli: &Cli| {
+        Command::new(env!("CARGO_BIN_EXE_fieldbook"))
             .arg("--db")
             .arg(&cli.db)
             .args(["sample", "load"])
             .stdout(std::process::Stdio::null())
             .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(attempt * 4));
+            .unwrap()
+    };
+    // How long an undisturbed load takes here, so the kills land across all of it.
+    let timing = Cli::new();
+    timing.ok(&["init"]);
+    let started = Instant::now();
+    load(&timing).wait().unwrap();
+    let full = started.elapsed();
+
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let empty = cli.ok(&["dump"]);
+    let mut loaded: Option<String> = None;
+    const KILLS: u32 = 25;
+    for attempt in 0..KILLS {
+        let mut child = load(&cli);
+        std::thread::sleep(full * attempt / (KILLS - 5));
         // SIGKILL: no destructor, no rollback by the process itself.
         let _ = child.kill();
         let _ = child.wait();
+        assert!(cli.ok(&["--json", "init"]).contains("schema_version"));
         let dump = cli.ok(&["dump"]);
-        let check = cli.ok(&["--json", "init"]);
-        assert!(check.contains("schema_version"));
         if dump == empty {
             continue;
         }
@@ -292,8 +302,9 @@ fn killing_a_write_midway_leaves_the_database_before_or_after() {
             Some(prev) => assert_eq!(&dump, prev),
         }
     }
-    assert!(loaded.is_some(), "at least one load completed");
-    let parsed: Value = serde_json::from_str(loaded.as_ref().unwrap()).unwrap();
+    // The last kills came after the load had finished (delays up to 1.25 × its time).
+    let loaded = loaded.expect("a load outlived its kill");
+    let parsed: Value = serde_json::from_str(&loaded).unwrap();
     assert_eq!(parsed["records"]["study"].as_array().unwrap().len(), 2);
 }
 
@@ -326,4 +337,113 @@ fn converts_between_compatible_units_only() {
     assert!(cli
         .fails(&["convert", "x", "kW", "MW"])
         .contains("not a number"));
+}
+
+#[test]
+fn estimates_from_the_shell() {
+    let cli = Cli::new();
+    let e = cli.json(&[
+        "estimate",
+        "emissions",
+        "--methodology",
+        "solar-pv",
+        "--param",
+        "generation_mwh=1,500",
+        "--param",
+        "ef_t_per_mwh=0.6592",
+    ]);
+    assert_eq!(e["reduction_t_per_year"], "988");
+    assert_eq!(e["lifetime_reduction_t"], "16809", "floor(988.8 × 17)");
+    assert_eq!(e["inputs"][0]["provenance"]["kind"], "user");
+    let s = cli.json(&[
+        "estimate",
+        "subsidy",
+        "--scheme",
+        "jcm-model-project",
+        "--country",
+        "ID",
+        "--eligible-cost",
+        "80000000",
+        "--currency",
+        "JPY",
+        "--date",
+        "2020-03-01",
+    ]);
+    assert_eq!(s["eligible"], false);
+    assert_eq!(s["amount"], "40000000");
+    let s = cli.json(&[
+        "estimate",
+        "subsidy",
+        "--scheme",
+        "jfjcm-sovereign",
+        "--country",
+        "MN",
+        "--total-cost",
+        "200000000",
+        "--currency",
+        "USD",
+        "--edition",
+        "2019-11",
+    ]);
+    assert_eq!(
+        (s["amount"].as_str(), s["cap_applied"].as_bool()),
+        (Some("10000000"), Some(true))
+    );
+    let c = cli.json(&[
+        "estimate",
+        "cost-effectiveness",
+        "--subsidy-jpy",
+        "300000000",
+        "--reduction-t-per-year",
+        "5000",
+        "--durable-years",
+        "17",
+    ]);
+    assert_eq!(c["jpy_per_t"], "3529");
+    let f = cli.json(&[
+        "estimate",
+        "finance",
+        "--capex",
+        "1000",
+        "--opex",
+        "0",
+        "--savings",
+        "300",
+        "--years",
+        "5",
+        "--discount-rate",
+        "0.10",
+        "--subsidy",
+        "200",
+    ]);
+    assert_eq!(f["without_subsidy"]["npv"], "137.24");
+    assert_eq!(f["with_subsidy"]["npv"], "337.24");
+    let m = cli.json(&["methodology", "show", "fuel-switch-vehicle"]);
+    assert!(m["param"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "cng_kgco2_per_nm3"));
+    let e = cli.fails(&[
+        "estimate",
+        "emissions",
+        "--methodology",
+        "solar-pv",
+        "--param",
+        "generation_mwh=1",
+    ]);
+    assert!(e.contains("ef_t_per_mwh"), "{e}");
+    let e = cli.fails(&[
+        "estimate",
+        "subsidy",
+        "--scheme",
+        "jcm-model-project",
+        "--country",
+        "ID",
+        "--eligible-cost",
+        "100",
+        "--currency",
+        "USD",
+    ]);
+    assert!(e.contains("exchange rate"), "{e}");
 }

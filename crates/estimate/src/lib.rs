@@ -3,6 +3,9 @@
 //! packs in `assets/rules/` — never from literals in code.
 
 pub mod credits;
+pub mod emissions;
 pub mod finance;
+pub mod rules;
+pub mod subsidy;
 
 pub use rust_decimal::Decimal;

@@ -1,0 +1,278 @@
+//! `fieldbook estimate …` and `fieldbook methodology …`: the estimate engine
+//! from the shell, JSON in and out, decimals as strings.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use fieldbook_estimate::emissions::{self, Input, Provenance};
+use fieldbook_estimate::finance::{self, FinanceInput};
+use fieldbook_estimate::rules::Rules;
+use fieldbook_estimate::subsidy::{self, Scheme, SubsidyQuery};
+use fieldbook_estimate::Decimal;
+use serde_json::json;
+
+use crate::output::Output;
+
+fn decimal_arg(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .value_name("X")
+        .allow_hyphen_values(true)
+        .help(help)
+}
+
+pub fn commands() -> [Command; 2] {
+    let estimate = Command::new("estimate")
+        .about("Emission reductions, subsidies, cost-effectiveness and finance")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("emissions")
+                .about("ER = RE − PE for a methodology (annual reduction rounded down)")
+                .arg(
+                    Arg::new("methodology")
+                        .long("methodology")
+                        .required(true)
+                        .value_name("ID"),
+                )
+                .arg(
+                    Arg::new("param")
+                        .long("param")
+                        .value_name("NAME=VALUE")
+                        .action(ArgAction::Append)
+                        .help("A parameter in its unit (see `fieldbook methodology show ID`)"),
+                )
+                .arg(
+                    Arg::new("durable-years")
+                        .long("durable-years")
+                        .value_parser(value_parser!(u32))
+                        .help("Legal durable years (default: the rule pack's)"),
+                ),
+        )
+        .subcommand(
+            Command::new("subsidy")
+                .about("JCM Model Project or JFJCM amount under a rule edition")
+                .arg(
+                    Arg::new("scheme")
+                        .long("scheme")
+                        .required(true)
+                        .value_parser([
+                            "jcm-model-project",
+                            "jfjcm-sovereign",
+                            "jfjcm-non-sovereign",
+                        ]),
+                )
+                .arg(
+                    Arg::new("country")
+                        .long("country")
+                        .required(true)
+                        .value_name("ISO2"),
+                )
+                .arg(decimal_arg(
+                    "eligible-cost",
+                    "Eligible cost (JCM Model Project)",
+                ))
+                .arg(decimal_arg("total-cost", "Total project cost (JFJCM)"))
+                .arg(Arg::new("currency").long("currency").required(true))
+                .arg(
+                    Arg::new("similar-projects")
+                        .long("similar-projects")
+                        .default_value("0")
+                        .value_parser(value_parser!(u32)),
+                )
+                .arg(Arg::new("edition").long("edition"))
+                .arg(
+                    Arg::new("date")
+                        .long("date")
+                        .help("Date of the partner-country list (default: today)"),
+                ),
+        )
+        .subcommand(
+            Command::new("cost-effectiveness")
+                .about("Subsidy (JPY) per tonne over the durable years")
+                .arg(decimal_arg("subsidy-jpy", "Subsidy in JPY").required(true))
+                .arg(decimal_arg("reduction-t-per-year", "Annual reduction, t CO2").required(true))
+                .arg(
+                    Arg::new("durable-years")
+                        .long("durable-years")
+                        .required(true)
+                        .value_parser(value_parser!(u32)),
+                ),
+        )
+        .subcommand(
+            Command::new("finance")
+                .about("NPV, IRR and paybacks with and without the subsidy")
+                .arg(decimal_arg("capex", "Up-front cost").required(true))
+                .arg(decimal_arg("opex", "Operating cost per year").required(true))
+                .arg(decimal_arg("savings", "Savings per year").required(true))
+                .arg(
+                    Arg::new("years")
+                        .long("years")
+                        .required(true)
+                        .value_parser(value_parser!(u32)),
+                )
+                .arg(decimal_arg("discount-rate", "A fraction: 0.05 for 5 %").required(true))
+                .arg(decimal_arg("subsidy", "Subsidy received up front"))
+                .arg(decimal_arg(
+                    "reduction-t-per-year",
+                    "For the cost per tonne abated",
+                )),
+        );
+    let methodology = Command::new("methodology")
+        .about("The emission methodologies, their parameters, units and defaults")
+        .subcommand_required(true)
+        .subcommand(Command::new("list").about("List the methodologies"))
+        .subcommand(
+            Command::new("show")
+                .about("Show one methodology")
+                .arg(Arg::new("id").required(true)),
+        );
+    [estimate, methodology]
+}
+
+fn decimal(sub: &ArgMatches, name: &str) -> Result<Option<Decimal>> {
+    sub.get_one::<String>(name)
+        .map(|s| {
+            fieldbook_core::validate::parse_decimal(s)
+                .with_context(|| format!("--{name}: '{s}' is not a number"))
+        })
+        .transpose()
+}
+
+fn required_decimal(sub: &ArgMatches, name: &str) -> Result<Decimal> {
+    Ok(decimal(sub, name)?.expect("clap requires it"))
+}
+
+pub fn run_estimate(sub: &ArgMatches, out: &Output) -> Result<()> {
+    let rules = Rules::shipped();
+    let (what, m) = sub.subcommand().expect("clap requires one");
+    let value = match what {
+        "emissions" => {
+            let mut given = BTreeMap::new();
+            for p in m.get_many::<String>("param").into_iter().flatten() {
+                let (name, value) = p
+                    .split_once('=')
+                    .with_context(|| format!("--param {p}: write it as NAME=VALUE"))?;
+                let value = fieldbook_core::validate::parse_decimal(value)
+                    .with_context(|| format!("--param {name}: '{value}' is not a number"))?;
+                let input = Input {
+                    value,
+                    provenance: Provenance::User {
+                        source: "entered on the command line".into(),
+                    },
+                    monitoring: None,
+                };
+                if given.insert(name.to_string(), input).is_some() {
+                    bail!("--param {name} is given twice");
+                }
+            }
+            let methodology = m.get_one::<String>("methodology").expect("required");
+            let years = m.get_one::<u32>("durable-years").copied();
+            serde_json::to_value(emissions::estimate(rules, methodology, &given, years)?)?
+        }
+        "subsidy" => {
+            let scheme = Scheme::from_str(m.get_one::<String>("scheme").expect("required"))?;
+            let cost_flag = match scheme {
+                Scheme::JcmModelProject => "eligible-cost",
+                _ => "total-cost",
+            };
+            let cost = decimal(m, cost_flag)?
+                .with_context(|| format!("this scheme needs --{cost_flag}"))?;
+            let date = match m.get_one::<String>("date") {
+                Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .with_context(|| format!("--date: '{s}' is not a date (use YYYY-MM-DD)"))?,
+                None => chrono::Utc::now().date_naive(),
+            };
+            let query = SubsidyQuery {
+                scheme,
+                country: m
+                    .get_one::<String>("country")
+                    .expect("required")
+                    .to_ascii_uppercase(),
+                cost,
+                currency: m
+                    .get_one::<String>("currency")
+                    .expect("required")
+                    .to_ascii_uppercase(),
+                similar_projects: *m.get_one::<u32>("similar-projects").expect("defaulted"),
+                edition: m.get_one::<String>("edition").cloned(),
+                date,
+            };
+            serde_json::to_value(subsidy::estimate(rules, &query)?)?
+        }
+        "cost-effectiveness" => {
+            let jpy_per_t = subsidy::cost_effectiveness(
+                required_decimal(m, "subsidy-jpy")?,
+                required_decimal(m, "reduction-t-per-year")?,
+                *m.get_one::<u32>("durable-years").expect("required"),
+            )?;
+            let threshold = &rules.schemes.cost_effectiveness;
+            json!({
+                "jpy_per_t": jpy_per_t,
+                "threshold_jpy_per_t": threshold.threshold_jpy_per_t,
+                "threshold_source": threshold.source,
+                "threshold_status": threshold.status,
+            })
+        }
+        "finance" => {
+            let input = FinanceInput {
+                capex: required_decimal(m, "capex")?,
+                opex_per_year: required_decimal(m, "opex")?,
+                savings_per_year: required_decimal(m, "savings")?,
+                years: *m.get_one::<u32>("years").expect("required"),
+                discount_rate: required_decimal(m, "discount-rate")?,
+                subsidy: decimal(m, "subsidy")?.unwrap_or(Decimal::ZERO),
+                reduction_t_per_year: decimal(m, "reduction-t-per-year")?,
+            };
+            serde_json::to_value(finance::evaluate(&input)?)?
+        }
+        other => unreachable!("clap offers no estimate {other}"),
+    };
+    // Estimates are JSON either way: pretty JSON is what a person reads here too.
+    out.value(&value, |v| {
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    })
+}
+
+pub fn run_methodology(sub: &ArgMatches, out: &Output) -> Result<()> {
+    let rules = Rules::shipped();
+    match sub.subcommand().expect("clap requires one") {
+        ("list", _) => out.value(&serde_json::to_value(&rules.methodologies)?, |_| {
+            rules
+                .methodologies
+                .iter()
+                .map(|m| format!("{:<22} {} [{}]", m.id, m.name_en, m.status.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }),
+        ("show", m) => {
+            let id = m.get_one::<String>("id").expect("required");
+            let Some(meth) = rules.methodology(id) else {
+                bail!("unknown methodology '{id}': see `fieldbook methodology list`");
+            };
+            out.value(&serde_json::to_value(meth)?, |_| {
+                let mut lines = vec![
+                    format!("{} — {}", meth.id, meth.name_en),
+                    format!("  RE = {}", meth.reference_formula),
+                    format!("  PE = {}", meth.project_formula),
+                    format!("  source: {} ({})", meth.source, meth.status.as_str()),
+                    "  parameters:".into(),
+                ];
+                for p in &meth.params {
+                    let default = match (&p.default, &p.default_from) {
+                        (Some(d), _) => format!(" default {d}"),
+                        (None, Some(f)) => format!(" default from fuel factor {f}"),
+                        _ => String::new(),
+                    };
+                    lines.push(format!(
+                        "    {:<30} {:<10} {}{}",
+                        p.name, p.unit, p.description_en, default
+                    ));
+                }
+                lines.join("\n")
+            })
+        }
+        (other, _) => unreachable!("clap offers no methodology {other}"),
+    }
+}

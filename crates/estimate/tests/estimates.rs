@@ -1,0 +1,286 @@
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use fieldbook_estimate::emissions::{self, EmissionError, Input, Provenance};
+use fieldbook_estimate::rules::{Rules, Status};
+use fieldbook_estimate::subsidy::{self, Scheme, SubsidyError, SubsidyQuery};
+use fieldbook_estimate::Decimal;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn user(pairs: &[(&str, &str)]) -> BTreeMap<String, Input> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let input = Input {
+                value: d(v),
+                provenance: Provenance::User {
+                    source: "test".into(),
+                },
+                monitoring: None,
+            };
+            (k.to_string(), input)
+        })
+        .collect()
+}
+
+#[test]
+fn solar_pv_rounds_down_and_counts_the_durable_years() {
+    let r = Rules::shipped();
+    let e = emissions::estimate(
+        r,
+        "solar-pv",
+        &user(&[("generation_mwh", "1500.5"), ("ef_t_per_mwh", "0.6592")]),
+        Some(17),
+    )
+    .unwrap();
+    // 1500.5 × 0.6592 = 989.1296
+    assert_eq!(e.reference_t_per_year, d("989.1296"));
+    assert_eq!(e.project_t_per_year, d("0"));
+    assert_eq!(e.reduction_t_per_year, d("989"));
+    // floor(989.1296 × 17) = floor(16815.2032)
+    assert_eq!(e.lifetime_reduction_t, Some(d("16815")));
+    assert!(e.unverified_inputs.is_empty());
+}
+
+#[test]
+fn pump_efficiency_uses_the_specific_energy_of_the_reference() {
+    let r = Rules::shipped();
+    let e = emissions::estimate(
+        r,
+        "pump-efficiency",
+        &user(&[
+            ("volume_m3", "10000000"),
+            ("sec_reference_kwh_per_m3", "0.3"),
+            ("consumption_mwh", "2000"),
+            ("ef_t_per_mwh", "0.6592"),
+        ]),
+        Some(15),
+    )
+    .unwrap();
+    // RE = 3000 MWh × 0.6592; PE = 2000 × 0.6592; ER = 659.2
+    assert_eq!(e.reduction_t_per_year, d("659"));
+    assert_eq!(e.lifetime_reduction_t, Some(d("9888")));
+}
+
+#[test]
+fn fuel_switch_takes_fuel_factors_from_the_rule_pack() {
+    let r = Rules::shipped();
+    let e = emissions::estimate(
+        r,
+        "fuel-switch-vehicle",
+        &user(&[
+            ("diesel_reference_l", "1000000"),
+            ("diesel_project_l", "250000"),
+            ("cng_project_nm3", "700000"),
+        ]),
+        None,
+    )
+    .unwrap();
+    let diesel = e
+        .inputs
+        .iter()
+        .find(|i| i.name == "diesel_kgco2_per_l")
+        .unwrap();
+    assert!(matches!(diesel.provenance, Provenance::Reference { .. }));
+    assert_eq!(diesel.value.round_dp(2), d("2.69"));
+    assert!(e.reduction_t_per_year > Decimal::ZERO);
+    // Buses in transport business: 5 legal durable years (methodologies.md §5).
+    assert_eq!(e.durable_years, Some(5));
+    assert_eq!(
+        e.lifetime_reduction_t,
+        Some((e.reduction_t_per_year_unrounded * Decimal::from(5)).floor())
+    );
+}
+
+#[test]
+fn every_methodology_in_the_pack_has_a_formula() {
+    let r = Rules::shipped();
+    for m in &r.methodologies {
+        let given: BTreeMap<String, Input> = m
+            .params
+            .iter()
+            .map(|p| {
+                let input = Input {
+                    value: Decimal::ONE,
+                    provenance: Provenance::User {
+                        source: "test".into(),
+                    },
+                    monitoring: None,
+                };
+                (p.name.clone(), input)
+            })
+            .collect();
+        emissions::estimate(r, &m.id, &given, Some(10)).unwrap_or_else(|e| panic!("{}: {e}", m.id));
+    }
+}
+
+#[test]
+fn missing_unknown_and_negative_inputs_are_refused() {
+    let r = Rules::shipped();
+    let err =
+        emissions::estimate(r, "solar-pv", &user(&[("ef_t_per_mwh", "0.5")]), None).unwrap_err();
+    assert!(
+        matches!(err, EmissionError::Missing { ref name, .. } if name == "generation_mwh"),
+        "{err}"
+    );
+    let err = emissions::estimate(
+        r,
+        "solar-pv",
+        &user(&[
+            ("generation_mwh", "1"),
+            ("ef_t_per_mwh", "1"),
+            ("colour", "1"),
+        ]),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, EmissionError::UnknownParam { .. }));
+    let err = emissions::estimate(
+        r,
+        "solar-pv",
+        &user(&[("generation_mwh", "-1"), ("ef_t_per_mwh", "1")]),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, EmissionError::Negative(_)));
+    let err = emissions::estimate(
+        r,
+        "chiller-cop",
+        &user(&[
+            ("consumption_mwh", "1"),
+            ("cop_project", "6"),
+            ("cop_reference", "0"),
+            ("ef_t_per_mwh", "1"),
+        ]),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, EmissionError::Zero(_)));
+    assert!(matches!(
+        emissions::estimate(r, "warp-drive", &BTreeMap::new(), None),
+        Err(EmissionError::UnknownMethodology(_))
+    ));
+}
+
+fn query(scheme: Scheme, country: &str, cost: &str, currency: &str, similar: u32) -> SubsidyQuery {
+    SubsidyQuery {
+        scheme,
+        country: country.into(),
+        cost: d(cost),
+        currency: currency.into(),
+        similar_projects: similar,
+        edition: Some(
+            if scheme == Scheme::JcmModelProject {
+                "FY2019"
+            } else {
+                "2019-11"
+            }
+            .into(),
+        ),
+        date: NaiveDate::from_ymd_opt(2020, 3, 1).unwrap(),
+    }
+}
+
+#[test]
+fn jcm_model_project_rates_floor_and_cap() {
+    let r = Rules::shipped();
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "ID", "1000000000", "JPY", 0),
+    )
+    .unwrap();
+    assert!(s.eligible);
+    assert_eq!(
+        (s.rate, s.amount, s.cap_applied),
+        (d("0.50"), d("500000000"), false)
+    );
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "ID", "1000000000", "JPY", 3),
+    )
+    .unwrap();
+    assert_eq!(s.rate, d("0.40"));
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "ID", "1000000000", "JPY", 4),
+    )
+    .unwrap();
+    assert_eq!(s.rate, d("0.30"));
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "VN", "5000000000", "JPY", 0),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.amount, s.cap_applied, s.eligible),
+        (d("2000000000"), true, true)
+    );
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "VN", "80000000", "JPY", 0),
+    )
+    .unwrap();
+    assert!(!s.eligible);
+    assert!(
+        s.reasons.iter().any(|r| r.contains("below the floor")),
+        "{:?}",
+        s.reasons
+    );
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JcmModelProject, "MY", "1000000000", "JPY", 0),
+    )
+    .unwrap();
+    assert!(!s.eligible, "Malaysia is not a JCM partner");
+    assert!(matches!(
+        subsidy::estimate(r, &query(Scheme::JcmModelProject, "ID", "1000", "USD", 0)),
+        Err(SubsidyError::Currency { .. })
+    ));
+    assert_eq!(s.status, Status::Sourced);
+}
+
+#[test]
+fn jfjcm_caps() {
+    let r = Rules::shipped();
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JfjcmSovereign, "MN", "40000000", "USD", 0),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.amount, s.cap_applied, s.eligible),
+        (d("4000000"), false, true)
+    );
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JfjcmSovereign, "MN", "200000000", "USD", 0),
+    )
+    .unwrap();
+    assert_eq!((s.amount, s.cap_applied), (d("10000000"), true));
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JfjcmNonSovereign, "VN", "150000000", "USD", 0),
+    )
+    .unwrap();
+    assert_eq!((s.amount, s.cap_applied), (d("10000000"), true));
+    let s = subsidy::estimate(
+        r,
+        &query(Scheme::JfjcmSovereign, "MY", "40000000", "USD", 0),
+    )
+    .unwrap();
+    assert!(!s.eligible);
+}
+
+#[test]
+fn cost_effectiveness_rounds_to_the_yen() {
+    // methodologies.md §6: JPY 300 M, 5,000 t/yr, 17 yr → JPY 3,529/t.
+    assert_eq!(
+        subsidy::cost_effectiveness(d("300000000"), d("5000"), 17).unwrap(),
+        d("3529")
+    );
+    assert!(subsidy::cost_effectiveness(d("1"), d("0"), 17).is_err());
+}
