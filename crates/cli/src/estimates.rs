@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use fieldbook_estimate::credits;
 use fieldbook_estimate::emissions::{self, Input, Provenance};
 use fieldbook_estimate::finance::{self, FinanceInput};
 use fieldbook_estimate::rules::Rules;
@@ -23,7 +24,7 @@ fn decimal_arg(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
-pub fn commands() -> [Command; 2] {
+pub fn commands() -> [Command; 3] {
     let estimate = Command::new("estimate")
         .about("Emission reductions, subsidies, cost-effectiveness and finance")
         .subcommand_required(true)
@@ -118,6 +119,24 @@ pub fn commands() -> [Command; 2] {
                     "reduction-t-per-year",
                     "For the cost per tonne abated",
                 )),
+        )
+        .subcommand(
+            Command::new("credits")
+                .about("Split issued credits into whole tonnes by largest remainder")
+                .arg(
+                    Arg::new("issued")
+                        .long("issued")
+                        .required(true)
+                        .value_parser(value_parser!(u64)),
+                )
+                .arg(
+                    Arg::new("share")
+                        .long("share")
+                        .required(true)
+                        .action(ArgAction::Append)
+                        .value_name("PARTY=PERCENT")
+                        .help("The Government of Japan is party gov-japan (at least 50 %)"),
+                ),
         );
     let methodology = Command::new("methodology")
         .about("The emission methodologies, their parameters, units and defaults")
@@ -128,7 +147,17 @@ pub fn commands() -> [Command; 2] {
                 .about("Show one methodology")
                 .arg(Arg::new("id").required(true)),
         );
-    [estimate, methodology]
+    let funds = Command::new("funds")
+        .about("Other public funds (GB Table 10) as an exit-strategy catalogue")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("list")
+                .arg(Arg::new("applicant").long("applicant").help(
+                    "Only funds this kind of applicant may use, e.g. japanese_local_government",
+                ))
+                .arg(Arg::new("group").long("group").value_parser(["A", "B"])),
+        );
+    [estimate, methodology, funds]
 }
 
 fn decimal(sub: &ArgMatches, name: &str) -> Result<Option<Decimal>> {
@@ -227,6 +256,22 @@ pub fn run_estimate(sub: &ArgMatches, out: &Output) -> Result<()> {
             };
             serde_json::to_value(finance::evaluate(&input)?)?
         }
+        "credits" => {
+            let mut shares = Vec::new();
+            for s in m.get_many::<String>("share").into_iter().flatten() {
+                let (party, percent) = s
+                    .split_once('=')
+                    .with_context(|| format!("--share {s}: write it as PARTY=PERCENT"))?;
+                let percent = fieldbook_core::validate::parse_decimal(percent)
+                    .with_context(|| format!("--share {party}: '{percent}' is not a number"))?;
+                shares.push(credits::Share {
+                    party: party.to_string(),
+                    percent,
+                });
+            }
+            let issued = *m.get_one::<u64>("issued").expect("required");
+            serde_json::to_value(credits::split(issued, &shares)?)?
+        }
         other => unreachable!("clap offers no estimate {other}"),
     };
     // Estimates are JSON either way: pretty JSON is what a person reads here too.
@@ -275,4 +320,33 @@ pub fn run_methodology(sub: &ArgMatches, out: &Output) -> Result<()> {
         }
         (other, _) => unreachable!("clap offers no methodology {other}"),
     }
+}
+
+pub fn run_funds(sub: &ArgMatches, out: &Output) -> Result<()> {
+    let (_, m) = sub.subcommand().expect("clap requires one");
+    let applicant = m.get_one::<String>("applicant");
+    let group = m.get_one::<String>("group");
+    let funds: Vec<_> = Rules::shipped()
+        .funds
+        .funds
+        .iter()
+        .filter(|f| applicant.is_none_or(|a| f.who_may_apply.contains(a)))
+        .filter(|f| group.is_none_or(|g| &f.group == g))
+        .collect();
+    out.value(&serde_json::to_value(&funds)?, |_| {
+        funds
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:>2} {} {} — {} [{}]",
+                    f.number,
+                    f.group,
+                    f.name_en,
+                    f.administered_by,
+                    f.status.as_str()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }

@@ -447,3 +447,50 @@ fn estimates_from_the_shell() {
     ]);
     assert!(e.contains("exchange rate"), "{e}");
 }
+
+#[test]
+fn credits_and_funds() {
+    let cli = Cli::new();
+    let split = cli.json(&[
+        "estimate",
+        "credits",
+        "--issued",
+        "8947",
+        "--share",
+        "gov-japan=70",
+        "--share",
+        "jp-company=10",
+        "--share",
+        "mn-government=20",
+    ]);
+    let tonnes: Vec<u64> = split
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["tonnes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(tonnes, vec![6263, 895, 1789]);
+    let e = cli.fails(&[
+        "estimate",
+        "credits",
+        "--issued",
+        "10",
+        "--share",
+        "gov-japan=40",
+        "--share",
+        "x=60",
+    ]);
+    assert!(e.contains("at least 50 %"), "{e}");
+    let all = cli.json(&["funds", "list"]);
+    let local = cli.json(&[
+        "funds",
+        "list",
+        "--applicant",
+        "japanese_local_government",
+        "--group",
+        "A",
+    ]);
+    assert!(!local.as_array().unwrap().is_empty());
+    assert!(local.as_array().unwrap().len() < all.as_array().unwrap().len());
+    assert!(local.as_array().unwrap().iter().all(|f| f["group"] == "A"));
+}
