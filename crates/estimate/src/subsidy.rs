@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
 
-use crate::rules::{Rules, Status};
+use crate::rules::{JcmModelProjectRules, JfjcmRules, Rules, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,22 +79,64 @@ pub enum SubsidyError {
     NoReduction,
 }
 
-fn pick<'a, T>(
+/// What every scheme's rule edition has: a name, a start date, a currency.
+trait Edition {
+    fn name(&self) -> &str;
+    fn valid_from(&self) -> NaiveDate;
+    fn currency(&self) -> &str;
+}
+
+impl Edition for JcmModelProjectRules {
+    fn name(&self) -> &str {
+        &self.edition
+    }
+    fn valid_from(&self) -> NaiveDate {
+        self.valid_from
+    }
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+}
+
+impl Edition for JfjcmRules {
+    fn name(&self) -> &str {
+        &self.edition
+    }
+    fn valid_from(&self) -> NaiveDate {
+        self.valid_from
+    }
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+}
+
+/// The edition the query names (else the newest), checked against the query's currency.
+fn pick<'a, T: Edition>(
     scheme: &'static str,
     editions: &'a [T],
-    wanted: Option<&str>,
-    name: impl Fn(&T) -> &str,
-    valid_from: impl Fn(&T) -> NaiveDate,
+    q: &SubsidyQuery,
 ) -> Result<&'a T, SubsidyError> {
-    let found = match wanted {
-        Some(w) => editions.iter().find(|e| name(e) == w),
-        None => editions.iter().max_by_key(|e| valid_from(e)),
+    let found = match q.edition.as_deref() {
+        Some(w) => editions.iter().find(|e| e.name() == w),
+        None => editions.iter().max_by_key(|e| e.valid_from()),
     };
-    found.ok_or_else(|| SubsidyError::UnknownEdition {
+    let e = found.ok_or_else(|| SubsidyError::UnknownEdition {
         scheme,
-        edition: wanted.unwrap_or("(newest)").to_string(),
-        known: editions.iter().map(&name).collect::<Vec<_>>().join(", "),
-    })
+        edition: q.edition.clone().unwrap_or_else(|| "(newest)".into()),
+        known: editions
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    if q.currency != e.currency() {
+        return Err(SubsidyError::Currency {
+            scheme,
+            expected: e.currency().to_string(),
+            given: q.currency.clone(),
+        });
+    }
+    Ok(e)
 }
 
 pub fn estimate(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError> {
@@ -108,21 +150,7 @@ pub fn estimate(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, Subsid
 }
 
 fn jcm_model_project(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError> {
-    let name = "JCM Model Project";
-    let e = pick(
-        name,
-        &rules.schemes.jcm_model_project,
-        q.edition.as_deref(),
-        |e| &e.edition,
-        |e| e.valid_from,
-    )?;
-    if q.currency != e.currency {
-        return Err(SubsidyError::Currency {
-            scheme: name,
-            expected: e.currency.clone(),
-            given: q.currency.clone(),
-        });
-    }
+    let e = pick("JCM Model Project", &rules.schemes.jcm_model_project, q)?;
     let tier = e
         .rate_tiers
         .iter()
@@ -178,21 +206,7 @@ fn jcm_model_project(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, S
 }
 
 fn jfjcm(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError> {
-    let name = "JFJCM";
-    let e = pick(
-        name,
-        &rules.schemes.jfjcm,
-        q.edition.as_deref(),
-        |e| &e.edition,
-        |e| e.valid_from,
-    )?;
-    if q.currency != e.currency {
-        return Err(SubsidyError::Currency {
-            scheme: name,
-            expected: e.currency.clone(),
-            given: q.currency.clone(),
-        });
-    }
+    let e = pick("JFJCM", &rules.schemes.jfjcm, q)?;
     let (rate, cap, what) = match q.scheme {
         Scheme::JfjcmSovereign if q.cost < e.sovereign_small_project_threshold => (
             e.sovereign_rate,

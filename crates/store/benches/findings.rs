@@ -5,21 +5,13 @@
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use fieldbook_core::kinds::SECTORS;
 use fieldbook_store::{Change, Store};
 use serde_json::{json, Map, Value};
 
 const FINDINGS: usize = 100_000;
 const BATCH: usize = 1_000;
 
-const SECTORS: [&str; 7] = [
-    "energy",
-    "transport",
-    "waste",
-    "water",
-    "buildings",
-    "industry",
-    "other",
-];
 const WORDS: [&str; 12] = [
     "pump", "diesel", "chiller", "inverter", "boiler", "solar", "bus", "depot", "meter", "valve",
     "roof", "grid",
