@@ -90,12 +90,19 @@ function parseKinds(text) {
   for (const chunk of body.split(/KindSpec\s*\{/).slice(1)) {
     const name = /name:\s*"(\w+)"/.exec(chunk)?.[1];
     if (!name) continue;
-    const calls = [...chunk.matchAll(/\b(?:required|field)\(\s*"(\w+)"/g)];
+    // `duty("x")` in kinds.rs is a field whose options are DUTY_STATUS.
+    const calls = [...chunk.matchAll(/\b(required|field|duty)\(\s*"(\w+)"/g)].map((m) => {
+      const call = [m[0], m[2]];
+      call.index = m.index;
+      call.duty = m[1] === 'duty';
+      return call;
+    });
     const fields = calls.map((m, i) => {
       const end = i + 1 < calls.length ? calls[i + 1].index : chunk.length;
       const span = chunk.slice(m.index, end);
       const en = /FieldType::Enum\s*\{\s*options:\s*(?:&\[([^\]]*)\]|(\w+))/.exec(span);
-      let options = null;
+      let options = m.duty ? consts.get('DUTY_STATUS') : null;
+      if (m.duty && !options) throw new Error('kinds.rs: duty() used but no DUTY_STATUS list');
       if (en) {
         options = en[1] !== undefined ? [...en[1].matchAll(/"(\w+)"/g)].map((x) => x[1]) : consts.get(en[2]);
         if (!options) throw new Error(`kinds.rs: ${name}.${m[1]} uses unknown option list ${en[2]}`);

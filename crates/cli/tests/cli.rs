@@ -494,3 +494,112 @@ fn credits_and_funds() {
     assert!(local.as_array().unwrap().len() < all.as_array().unwrap().len());
     assert!(local.as_array().unwrap().iter().all(|f| f["group"] == "A"));
 }
+
+#[test]
+fn consortium_members_credit_shares_and_timeline() {
+    let cli = Cli::new();
+    let study = cli.json(&[
+        "study",
+        "add",
+        "--title",
+        "Darkhan solar",
+        "--fiscal-year",
+        "2016",
+    ]);
+    let sid = study["id"].as_str().unwrap();
+    let org = cli.json(&[
+        "org",
+        "add",
+        "--name",
+        "Sharp Energy Solutions",
+        "--kind",
+        "japanese_company",
+    ]);
+    let oid = org["id"].as_str().unwrap();
+    let member = cli.json(&[
+        "member",
+        "add",
+        "--study-id",
+        sid,
+        "--org-id",
+        oid,
+        "--consortium-role",
+        "representative",
+    ]);
+    assert_eq!(member["fields"]["duty_f_issuance"], "todo");
+    assert_eq!(member["title"], "Sharp Energy Solutions");
+    let mid = member["id"].as_str().unwrap();
+    let done = cli.json(&["member", "edit", mid, "--duty-f-issuance", "done"]);
+    assert_eq!(done["fields"]["duty_f_issuance"], "done");
+    let e = cli.fails(&[
+        "member",
+        "add",
+        "--study-id",
+        sid,
+        "--org-id",
+        oid,
+        "--consortium-role",
+        "partner",
+    ]);
+    assert!(
+        e.contains("already exists"),
+        "one membership per organisation: {e}"
+    );
+    cli.json(&[
+        "credit_share",
+        "add",
+        "--study-id",
+        sid,
+        "--party",
+        "government_of_japan",
+        "--percent",
+        "70",
+    ]);
+    let e = cli.fails(&[
+        "credit_share",
+        "add",
+        "--study-id",
+        sid,
+        "--party",
+        "other",
+        "--percent",
+        "-5",
+    ]);
+    assert!(e.contains("percent:"), "{e}");
+    let act = cli.json(&[
+        "activity",
+        "add",
+        "--study-id",
+        sid,
+        "--year",
+        "1",
+        "--activity-kind",
+        "field_survey",
+        "--title",
+        "Site survey in Darkhan",
+        "--stage",
+        "implementation",
+    ]);
+    assert_eq!(act["fields"]["year"], 1);
+    assert!(cli
+        .fails(&[
+            "activity",
+            "add",
+            "--study-id",
+            sid,
+            "--year",
+            "4",
+            "--activity-kind",
+            "event",
+            "--title",
+            "x"
+        ])
+        .contains("year:"));
+    assert_eq!(
+        cli.json(&["activity", "list", "--study-id", sid])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -144,6 +144,21 @@ pub const ORG_KINDS: &[&str] = &[
     "other",
 ];
 
+/// Progress of one consortium duty (GB Table 7).
+pub const DUTY_STATUS: &[&str] = &["todo", "in_progress", "done", "not_applicable"];
+
+const fn duty(name: &'static str) -> FieldSpec {
+    with_default(
+        field(
+            name,
+            FieldType::Enum {
+                options: DUTY_STATUS,
+            },
+        ),
+        "todo",
+    )
+}
+
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
         name: "country",
@@ -395,6 +410,82 @@ pub const KINDS: &[KindSpec] = &[
             required("unit", FieldType::Unit),
         ],
     },
+    KindSpec {
+        name: "member",
+        parent: Some("study_id"),
+        title: &["org_id"],
+        unique: &[&["study_id", "org_id"]],
+        fields: &[
+            required("study_id", r("study")),
+            required("org_id", r("org")),
+            required(
+                "consortium_role",
+                FieldType::Enum {
+                    options: &["representative", "partner", "collaborator"],
+                },
+            ),
+            // GB Table 7 (a)–(h): the duties of consortium members.
+            duty("duty_a_methodology"),
+            duty("duty_b_validation_verification"),
+            duty("duty_c_monitoring"),
+            duty("duty_d_reporting"),
+            duty("duty_e_registration"),
+            duty("duty_f_issuance"),
+            duty("duty_g_equipment_care"),
+            duty("duty_h_member_changes"),
+            searchable(field("notes", LONG)),
+        ],
+    },
+    KindSpec {
+        name: "credit_share",
+        parent: Some("study_id"),
+        title: &["party", "org_id"],
+        unique: &[],
+        fields: &[
+            required("study_id", r("study")),
+            required(
+                "party",
+                FieldType::Enum {
+                    options: &[
+                        "government_of_japan",
+                        "japanese_participant",
+                        "partner_government",
+                        "partner_participant",
+                        "other",
+                    ],
+                },
+            ),
+            field("org_id", r("org")),
+            required("percent", FieldType::Decimal { non_negative: true }),
+        ],
+    },
+    KindSpec {
+        name: "activity",
+        parent: Some("study_id"),
+        title: &["title"],
+        unique: &[],
+        fields: &[
+            required("study_id", r("study")),
+            required("year", FieldType::Int { min: 1, max: 3 }),
+            required(
+                "activity_kind",
+                FieldType::Enum {
+                    options: &["field_survey", "event", "meeting", "report", "other"],
+                },
+            ),
+            searchable(required("title", TEXT)),
+            field("date", FieldType::Date),
+            // GB Table 1: the partner city's role at each stage.
+            field(
+                "stage",
+                FieldType::Enum {
+                    options: &["preparation", "implementation", "completion"],
+                },
+            ),
+            searchable(field("partner_city_role", LONG)),
+            searchable(field("notes", LONG)),
+        ],
+    },
 ];
 
 /// The kind called `name`, or `None`.
@@ -433,7 +524,7 @@ mod tests {
     fn field_names_are_plain_identifiers() {
         // Field names become SQL column names: keep them to [a-z0-9_].
         for k in KINDS {
-            assert!(k.name.chars().all(|c| c.is_ascii_lowercase()));
+            assert!(k.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             for f in k.fields {
                 assert!(f
                     .name

@@ -5,7 +5,7 @@ use fieldbook_core::ValidationErrors;
 pub enum StoreError {
     #[error("{0}")]
     Invalid(#[from] ValidationErrors),
-    #[error("unknown record kind '{0}': use one of country, city, org, contact, collaboration, study, visit, finding, measurement, attachment, need, technology, parameter")]
+    #[error("unknown record kind '{0}': use one of country, city, org, contact, collaboration, study, visit, finding, measurement, attachment, need, technology, parameter, member, credit_share, activity")]
     UnknownKind(String),
     #[error("{kind} has no field '{field}': see `fieldbook {kind} add --help` for its fields")]
     UnknownField { kind: String, field: String },

@@ -128,20 +128,22 @@ impl Store {
                 },
             )?;
             for record in deleted {
-                let cascaded: bool = self.conn.query_row(
-                    "SELECT coalesce((SELECT cascade_of IS NOT NULL FROM change
-                                      WHERE record_id = ?1 AND op = 'delete'
-                                      ORDER BY hlc DESC LIMIT 1), 0)",
+                // The record's last delete: its clock orders the Trash, its cause
+                // says whether it went along with a parent.
+                let (hlc, cascaded): (i64, bool) = self.conn.query_row(
+                    "SELECT hlc, cascade_of IS NOT NULL FROM change
+                     WHERE record_id = ?1 AND op = 'delete'
+                     ORDER BY hlc DESC LIMIT 1",
                     [&record.id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 if !cascaded {
-                    out.push(record);
+                    out.push((hlc, record));
                 }
             }
         }
-        out.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at).then(b.id.cmp(&a.id)));
-        Ok(out)
+        out.sort_by_key(|(hlc, _)| std::cmp::Reverse(*hlc));
+        Ok(out.into_iter().map(|(_, r)| r).collect())
     }
 
     /// The study a record belongs to, following parent fields up.

@@ -67,12 +67,51 @@ fn every_earlier_schema_version_migrates_forward() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         fieldbook_store::testing_support::create_at_version(&path, version as usize);
+        // A record written by that version (every version since 1 has studies).
+        let old_study = fieldbook_core::ids::new_record_id();
+        if version >= 1 {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute(
+                "INSERT INTO study (id, title, fiscal_year, created_at, updated_at, updated_by)
+                 VALUES (?1, 'Written by an old version', 2019, '2020-01-01T00:00:00Z',
+                         '2020-01-01T00:00:00Z', 'old-device')",
+                [&old_study],
+            )
+            .unwrap();
+        }
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            SCHEMA_VERSION,
+            "from v{version}"
+        );
+        let study = if version >= 1 {
+            assert_eq!(
+                store.get("study", &old_study).unwrap().fields["title"],
+                "Written by an old version"
+            );
+            old_study
+        } else {
+            store
+                .create(
+                    "study",
+                    fields(json!({"title": "New", "fiscal_year": 2024})),
+                )
+                .unwrap()
+        };
+        // The newest kinds work on the migrated file.
+        let org = store
+            .create(
+                "org",
+                fields(json!({"name": "Hokusan", "kind": "japanese_company"})),
+            )
+            .unwrap();
         store
             .create(
-                "study",
-                fields(json!({"title": "After migration", "fiscal_year": 2024})),
+                "member",
+                fields(
+                    json!({"study_id": study, "org_id": org, "consortium_role": "representative"}),
+                ),
             )
             .unwrap();
     }
