@@ -24,7 +24,7 @@ fn decimal_arg(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
-pub fn commands() -> [Command; 3] {
+pub fn commands() -> [Command; 4] {
     let estimate = Command::new("estimate")
         .about("Emission reductions, subsidies, cost-effectiveness and finance")
         .subcommand_required(true)
@@ -157,7 +157,29 @@ pub fn commands() -> [Command; 3] {
                 ))
                 .arg(Arg::new("group").long("group").value_parser(["A", "B"])),
         );
-    [estimate, methodology, funds]
+    let advise = Command::new("advise")
+        .about("Exit-strategy advisor: which schemes fit a study, and what is missing")
+        .arg(Arg::new("study").required(true).value_name("STUDY_ID"))
+        .arg(decimal_arg(
+            "reduction-t-per-year",
+            "The study's estimated annual reduction",
+        ))
+        .arg(decimal_arg(
+            "subsidy-jpy",
+            "The expected JCM Model Project subsidy",
+        ))
+        .arg(
+            Arg::new("no-other-japanese-subsidy")
+                .long("no-other-japanese-subsidy")
+                .action(ArgAction::SetTrue)
+                .help("Attest that no other Japanese subsidy covers the equipment"),
+        )
+        .arg(
+            Arg::new("date")
+                .long("date")
+                .help("Date the partner lists apply at (default: today)"),
+        );
+    [estimate, methodology, funds, advise]
 }
 
 fn decimal(sub: &ArgMatches, name: &str) -> Result<Option<Decimal>> {
@@ -167,6 +189,15 @@ fn decimal(sub: &ArgMatches, name: &str) -> Result<Option<Decimal>> {
                 .with_context(|| format!("--{name}: '{s}' is not a number"))
         })
         .transpose()
+}
+
+/// `--date`, else today.
+fn date_arg(m: &ArgMatches) -> Result<chrono::NaiveDate> {
+    match m.get_one::<String>("date") {
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--date: '{s}' is not a date (use YYYY-MM-DD)")),
+        None => Ok(chrono::Utc::now().date_naive()),
+    }
 }
 
 fn required_decimal(sub: &ArgMatches, name: &str) -> Result<Decimal> {
@@ -208,11 +239,7 @@ pub fn run_estimate(sub: &ArgMatches, out: &Output) -> Result<()> {
             };
             let cost = decimal(m, cost_flag)?
                 .with_context(|| format!("this scheme needs --{cost_flag}"))?;
-            let date = match m.get_one::<String>("date") {
-                Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .with_context(|| format!("--date: '{s}' is not a date (use YYYY-MM-DD)"))?,
-                None => chrono::Utc::now().date_naive(),
-            };
+            let date = date_arg(m)?;
             let query = SubsidyQuery {
                 scheme,
                 country: m
@@ -348,5 +375,39 @@ pub fn run_funds(sub: &ArgMatches, out: &Output) -> Result<()> {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    })
+}
+
+pub fn run_advise(store: &fieldbook_store::Store, m: &ArgMatches, out: &Output) -> Result<()> {
+    let study = m.get_one::<String>("study").expect("required");
+    let mut facts = fieldbook_proposal::study_facts(store, study)?;
+    facts.reduction_t_per_year = decimal(m, "reduction-t-per-year")?;
+    facts.subsidy_jpy = decimal(m, "subsidy-jpy")?;
+    if m.get_flag("no-other-japanese-subsidy") {
+        facts.no_other_japanese_subsidy = Some(true);
+    }
+    let advice = fieldbook_estimate::advisor::advise(Rules::shipped(), &facts, date_arg(m)?);
+    out.value(&serde_json::to_value(&advice)?, |_| {
+        let mut lines = Vec::new();
+        for s in advice.schemes.iter().take(3) {
+            lines.push(format!("{} — {:?}", s.name_en, s.verdict));
+            for c in &s.checks {
+                lines.push(format!(
+                    "    {:<12} {}",
+                    format!("{:?}", c.verdict),
+                    c.detail
+                ));
+            }
+        }
+        let funds = advice.schemes.iter().skip(3);
+        let open: Vec<&str> = funds
+            .filter(|s| s.verdict != fieldbook_estimate::advisor::Verdict::DoesNotFit)
+            .map(|s| s.name_en.as_str())
+            .collect();
+        lines.push(format!(
+            "Other funds this study's stakeholders may apply to: {}",
+            open.join("; ")
+        ));
+        lines.join("\n")
     })
 }

@@ -124,6 +124,7 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "estimate" => estimates::run_estimate(sub, out),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
+        "advise" => estimates::run_advise(&open(matches)?, sub, out),
         kind => records::run(&mut open(matches)?, kind, sub, out),
     }
 }

@@ -603,3 +603,38 @@ fn consortium_members_credit_shares_and_timeline() {
         1
     );
 }
+
+#[test]
+fn the_advisor_says_what_is_missing() {
+    let cli = Cli::new();
+    cli.ok(&["sample", "load"]);
+    let studies = cli.json(&["study", "list"]);
+    let semarang = studies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"].as_str().unwrap().contains("Semarang"))
+        .unwrap();
+    let advice = cli.json(&[
+        "advise",
+        semarang["id"].as_str().unwrap(),
+        "--date",
+        "2020-03-01",
+    ]);
+    let jcm = &advice["schemes"][0];
+    assert_eq!(jcm["scheme"], "jcm-model-project");
+    assert_eq!(jcm["verdict"], "cannot_tell");
+    assert!(jcm["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["requirement"] == "quantified_reduction" && c["verdict"] == "cannot_tell"));
+    assert!(advice["stakeholders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["verdict"] == "fits"));
+    assert!(cli
+        .fails(&["advise", "01a21e1c-93db-74c9-8749-f2ee681b9df5"])
+        .contains("no study"));
+}

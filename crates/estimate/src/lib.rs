@@ -2,6 +2,7 @@
 //! exact decimals, and takes its rates, caps and factors from the versioned rule
 //! packs in `assets/rules/` — never from literals in code.
 
+pub mod advisor;
 pub mod credits;
 pub mod emissions;
 pub mod finance;

@@ -1,0 +1,464 @@
+//! The exit-strategy advisor: for a study, each financing scheme fits, does
+//! not fit, or cannot be told yet — with every requirement checked against the
+//! facts gathered from the records, and, for "cannot tell", what is missing.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::rules::Rules;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Fits,
+    CannotTell,
+    DoesNotFit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// A stable code for translation: `jcm_partner`, `japanese_representative` …
+    pub requirement: &'static str,
+    pub verdict: Verdict,
+    /// What the records say, in English.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemeAdvice {
+    pub scheme: String,
+    pub name_en: String,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advice {
+    pub date: NaiveDate,
+    pub stakeholders: Vec<Check>,
+    pub schemes: Vec<SchemeAdvice>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberFacts {
+    pub name: String,
+    /// `representative`, `partner` or `collaborator`.
+    pub role: String,
+    /// The organisation kind (`japanese_company` …).
+    pub org_kind: String,
+    /// ISO2 of the organisation's country, when recorded.
+    pub country: Option<String>,
+}
+
+/// What the advisor needs to know about a study; gathered from the records.
+#[derive(Debug, Clone, Default)]
+pub struct StudyFacts {
+    /// ISO2 of the partner city's country.
+    pub host_country: Option<String>,
+    pub has_japanese_company: bool,
+    pub has_japanese_local_government: bool,
+    pub has_partner_city: bool,
+    pub members: Vec<MemberFacts>,
+    /// Methodology families of the candidate technologies.
+    pub methodologies: Vec<String>,
+    pub study_years: Option<i64>,
+    /// The best quantified annual reduction, when an estimate exists.
+    pub reduction_t_per_year: Option<Decimal>,
+    /// The expected JCM Model Project subsidy, when estimated.
+    pub subsidy_jpy: Option<Decimal>,
+    /// The user's attestation that the equipment gets no other Japanese subsidy.
+    pub no_other_japanese_subsidy: Option<bool>,
+}
+
+fn check(requirement: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
+    Check {
+        requirement,
+        verdict,
+        detail: detail.into(),
+    }
+}
+
+fn scheme(id: &str, name: &str, checks: Vec<Check>) -> SchemeAdvice {
+    SchemeAdvice {
+        scheme: id.into(),
+        name_en: name.into(),
+        verdict: checks
+            .iter()
+            .map(|c| c.verdict)
+            .max()
+            .unwrap_or(Verdict::CannotTell),
+        checks,
+    }
+}
+
+pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
+    let jcm_partner = jcm_partner_check(rules, facts, date);
+    let representative = representative_check(facts);
+    let consortium = consortium_check(facts);
+    let energy = energy_check(facts);
+    let quantified = match facts.reduction_t_per_year {
+        Some(t) if t > Decimal::ZERO => check(
+            "quantified_reduction",
+            Verdict::Fits,
+            format!("{t} t CO2 a year estimated"),
+        ),
+        Some(_) => check(
+            "quantified_reduction",
+            Verdict::DoesNotFit,
+            "the estimate shows no reduction",
+        ),
+        None => check(
+            "quantified_reduction",
+            Verdict::CannotTell,
+            "missing: an emission-reduction estimate",
+        ),
+    };
+    let no_other = match facts.no_other_japanese_subsidy {
+        Some(true) => check(
+            "no_other_japanese_subsidy",
+            Verdict::Fits,
+            "attested: no other Japanese subsidy on this equipment",
+        ),
+        Some(false) => check(
+            "no_other_japanese_subsidy",
+            Verdict::DoesNotFit,
+            "the equipment receives another Japanese subsidy",
+        ),
+        None => check(
+            "no_other_japanese_subsidy",
+            Verdict::CannotTell,
+            "missing: attest that no other Japanese subsidy covers the equipment",
+        ),
+    };
+    let mut schemes = Vec::new();
+
+    let jcm_mp = rules
+        .schemes
+        .jcm_model_project
+        .iter()
+        .max_by_key(|e| e.valid_from);
+    let subsidy_range = match (jcm_mp, facts.subsidy_jpy) {
+        (Some(e), Some(s)) if s < e.floor => check(
+            "subsidy_in_range",
+            Verdict::DoesNotFit,
+            format!("JPY {s} is below the JPY {} floor ({})", e.floor, e.edition),
+        ),
+        (Some(e), Some(s)) if s > e.cap => check(
+            "subsidy_in_range",
+            Verdict::Fits,
+            format!("JPY {s} will be capped at JPY {} ({})", e.cap, e.edition),
+        ),
+        (Some(e), Some(s)) => check(
+            "subsidy_in_range",
+            Verdict::Fits,
+            format!(
+                "JPY {s} is within JPY {}–{} ({})",
+                e.floor, e.cap, e.edition
+            ),
+        ),
+        _ => check(
+            "subsidy_in_range",
+            Verdict::CannotTell,
+            "missing: a subsidy estimate",
+        ),
+    };
+    schemes.push(scheme(
+        "jcm-model-project",
+        "JCM Model Project",
+        vec![
+            jcm_partner.clone(),
+            representative.clone(),
+            consortium.clone(),
+            energy.clone(),
+            quantified.clone(),
+            subsidy_range,
+            no_other,
+        ],
+    ));
+
+    let within_three_years = match facts.study_years {
+        Some(y) if y <= 3 => check(
+            "within_three_years",
+            Verdict::Fits,
+            format!("planned over {y} year(s)"),
+        ),
+        Some(y) => check(
+            "within_three_years",
+            Verdict::DoesNotFit,
+            format!("planned over {y} years; at most 3"),
+        ),
+        None => check(
+            "within_three_years",
+            Verdict::CannotTell,
+            "missing: the study's number of years",
+        ),
+    };
+    // The programme also accepts countries that could become JCM partners.
+    let lcti_country = match jcm_partner.verdict {
+        Verdict::DoesNotFit => check(
+            "jcm_partner",
+            Verdict::CannotTell,
+            format!(
+                "{}; could the country become a JCM partner?",
+                jcm_partner.detail
+            ),
+        ),
+        _ => jcm_partner.clone(),
+    };
+    schemes.push(scheme(
+        "low-carbon-technology-innovation",
+        "Low-carbon Technology Innovation Programme",
+        vec![
+            lcti_country,
+            representative.clone(),
+            consortium,
+            energy.clone(),
+            within_three_years,
+            check(
+                "proven_in_japan",
+                Verdict::CannotTell,
+                "missing: is the technology proven in Japan and new to the partner country?",
+            ),
+        ],
+    ));
+
+    let jfjcm_country = match (
+        rules.schemes.jfjcm.iter().max_by_key(|e| e.valid_from),
+        &facts.host_country,
+    ) {
+        (Some(e), Some(c)) => {
+            let list = rules
+                .country_edition(&e.eligible_countries_edition)
+                .expect("validated at load");
+            if list.countries.contains(c) {
+                check(
+                    "jfjcm_eligible",
+                    Verdict::Fits,
+                    format!("{c} is JFJCM-eligible (list as of {})", list.as_of),
+                )
+            } else {
+                check(
+                    "jfjcm_eligible",
+                    Verdict::DoesNotFit,
+                    format!("{c} is not JFJCM-eligible (list as of {})", list.as_of),
+                )
+            }
+        }
+        _ => check(
+            "jfjcm_eligible",
+            Verdict::CannotTell,
+            "missing: the partner city's country",
+        ),
+    };
+    schemes.push(scheme(
+        "jfjcm",
+        "Japan Fund for the JCM (ADB)",
+        vec![
+            jfjcm_country,
+            energy,
+            check(
+                "adb_project",
+                Verdict::CannotTell,
+                "missing: is there an ADB-financed project to join?",
+            ),
+        ],
+    ));
+
+    let applicants = applicant_kinds(facts);
+    for fund in &rules.funds.funds {
+        let who = fund
+            .who_may_apply
+            .iter()
+            .find(|w| applicants.contains(&w.as_str()));
+        let applicant = match who {
+            Some(w) => check(
+                "eligible_applicant",
+                Verdict::Fits,
+                format!("{w} may apply"),
+            ),
+            None => check(
+                "eligible_applicant",
+                Verdict::DoesNotFit,
+                format!("only {} may apply", fund.who_may_apply.join(", ")),
+            ),
+        };
+        schemes.push(scheme(
+            &format!("fund-{}", fund.number),
+            &fund.name_en,
+            vec![
+                applicant,
+                check(
+                    "fund_requirements",
+                    Verdict::CannotTell,
+                    format!(
+                        "missing: the requirements of the fund's current call ({})",
+                        fund.administered_by
+                    ),
+                ),
+            ],
+        ));
+    }
+
+    Advice {
+        date,
+        stakeholders: vec![
+            stakeholder(
+                "japanese_company",
+                facts.has_japanese_company,
+                "a private company in Japan",
+            ),
+            stakeholder(
+                "japanese_local_government",
+                facts.has_japanese_local_government,
+                "a local government in Japan",
+            ),
+            stakeholder("partner_city", facts.has_partner_city, "a partner city"),
+        ],
+        schemes,
+    }
+}
+
+fn stakeholder(code: &'static str, present: bool, what: &str) -> Check {
+    if present {
+        check(code, Verdict::Fits, format!("{what} takes part"))
+    } else {
+        check(
+            code,
+            Verdict::DoesNotFit,
+            format!("missing: {what} (GB §1.4 requires one)"),
+        )
+    }
+}
+
+fn jcm_partner_check(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Check {
+    let Some(country) = &facts.host_country else {
+        return check(
+            "jcm_partner",
+            Verdict::CannotTell,
+            "missing: the partner city's country",
+        );
+    };
+    match rules.country_list_at("jcm_partners", date) {
+        Some(list) if list.countries.contains(country) => check(
+            "jcm_partner",
+            Verdict::Fits,
+            format!("{country} is a JCM partner (list as of {})", list.as_of),
+        ),
+        Some(list) => check(
+            "jcm_partner",
+            Verdict::DoesNotFit,
+            format!("{country} is not a JCM partner (list as of {})", list.as_of),
+        ),
+        None => check(
+            "jcm_partner",
+            Verdict::CannotTell,
+            format!("no JCM partner list known for {date}"),
+        ),
+    }
+}
+
+fn representative_check(facts: &StudyFacts) -> Check {
+    let reps: Vec<&MemberFacts> = facts
+        .members
+        .iter()
+        .filter(|m| m.role == "representative")
+        .collect();
+    match reps.as_slice() {
+        [] => check(
+            "japanese_representative",
+            Verdict::CannotTell,
+            "missing: the consortium's representative participant",
+        ),
+        [m] if m.org_kind == "japanese_company" => check(
+            "japanese_representative",
+            Verdict::Fits,
+            format!(
+                "{} (a Japanese corporation) represents the consortium",
+                m.name
+            ),
+        ),
+        [m] => check(
+            "japanese_representative",
+            Verdict::DoesNotFit,
+            format!(
+                "the representative {} is not a Japanese corporation",
+                m.name
+            ),
+        ),
+        _ => check(
+            "japanese_representative",
+            Verdict::DoesNotFit,
+            "the consortium has more than one representative",
+        ),
+    }
+}
+
+fn consortium_check(facts: &StudyFacts) -> Check {
+    let participants = facts.members.iter().filter(|m| m.role != "collaborator");
+    if participants.clone().next().is_none() {
+        return check(
+            "international_consortium",
+            Verdict::CannotTell,
+            "missing: the consortium's participants",
+        );
+    }
+    let foreign = participants
+        .clone()
+        .filter(|m| m.country.as_deref().is_some_and(|c| c != "JP"))
+        .count();
+    let unknown = participants.filter(|m| m.country.is_none()).count();
+    if foreign > 0 {
+        check(
+            "international_consortium",
+            Verdict::Fits,
+            format!("{foreign} foreign participant(s)"),
+        )
+    } else if unknown > 0 {
+        check(
+            "international_consortium",
+            Verdict::CannotTell,
+            "missing: the country of some participants",
+        )
+    } else {
+        check(
+            "international_consortium",
+            Verdict::DoesNotFit,
+            "no foreign participant: an international consortium needs at least one",
+        )
+    }
+}
+
+/// Every methodology family Fieldbook knows reduces energy-derived CO2.
+fn energy_check(facts: &StudyFacts) -> Check {
+    if facts.methodologies.is_empty() {
+        check(
+            "energy_derived_co2",
+            Verdict::CannotTell,
+            "missing: a candidate technology",
+        )
+    } else {
+        check(
+            "energy_derived_co2",
+            Verdict::Fits,
+            format!(
+                "reduces energy-derived CO2 ({})",
+                facts.methodologies.join(", ")
+            ),
+        )
+    }
+}
+
+fn applicant_kinds(facts: &StudyFacts) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    if facts.has_japanese_local_government {
+        kinds.push("japanese_local_government");
+    }
+    if facts.has_japanese_company {
+        kinds.push("japanese_company");
+    }
+    if facts.has_partner_city {
+        kinds.push("partner_government");
+    }
+    kinds
+}

@@ -1,0 +1,103 @@
+//! Where records meet estimates: reads a study and what it links to from the
+//! store, and hands the estimate engine (which never touches the database)
+//! the plain facts it needs.
+
+use fieldbook_core::catalogue::TechnologyCatalogue;
+use fieldbook_estimate::advisor::{MemberFacts, StudyFacts};
+use fieldbook_store::{ListQuery, Record, Result, Store};
+use serde_json::Value;
+
+fn text<'a>(r: &'a Record, field: &str) -> Option<&'a str> {
+    r.fields.get(field).and_then(Value::as_str)
+}
+
+/// The record a reference field of `r` points at, if set and readable.
+fn follow(store: &Store, r: &Record, field: &str, kind: &str) -> Result<Option<Record>> {
+    match text(r, field) {
+        Some(id) => store.get(kind, id).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn country_code(store: &Store, r: &Record) -> Result<Option<String>> {
+    Ok(follow(store, r, "country_id", "country")?
+        .and_then(|c| text(&c, "code").map(str::to_string)))
+}
+
+fn children(store: &Store, kind: &str, study_id: &str) -> Result<Vec<Record>> {
+    store.list(
+        kind,
+        &ListQuery {
+            parent_id: Some(study_id.to_string()),
+            ..ListQuery::default()
+        },
+    )
+}
+
+/// The facts of one study, as its records state them today.
+pub fn study_facts(store: &Store, study_id: &str) -> Result<StudyFacts> {
+    let study = store.get("study", study_id)?;
+    let mut facts = StudyFacts {
+        study_years: study.fields.get("years").and_then(Value::as_i64),
+        ..StudyFacts::default()
+    };
+    let mut note_org = |org: &Record| match text(org, "kind") {
+        Some("japanese_company") => facts.has_japanese_company = true,
+        Some("japanese_municipality") => facts.has_japanese_local_government = true,
+        Some("partner_city_government") => facts.has_partner_city = true,
+        _ => {}
+    };
+    let mut orgs = Vec::new();
+    if let Some(c) = follow(store, &study, "consignee_id", "org")? {
+        orgs.push(c);
+    }
+    for id in study.fields["stakeholder_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = id.as_str() {
+            orgs.push(store.get("org", id)?);
+        }
+    }
+    let collaboration = follow(store, &study, "collaboration_id", "collaboration")?;
+    if let Some(collab) = &collaboration {
+        if let Some(org) = follow(store, collab, "japanese_org_id", "org")? {
+            orgs.push(org);
+        }
+    }
+    for org in &orgs {
+        note_org(org);
+    }
+    if let Some(city) = collaboration
+        .as_ref()
+        .map(|c| follow(store, c, "partner_city_id", "city"))
+        .transpose()?
+        .flatten()
+    {
+        facts.has_partner_city = true;
+        facts.host_country = country_code(store, &city)?;
+    }
+    for member in children(store, "member", study_id)? {
+        let Some(org) = follow(store, &member, "org_id", "org")? else {
+            continue;
+        };
+        facts.members.push(MemberFacts {
+            name: org.title.clone(),
+            role: text(&member, "consortium_role")
+                .unwrap_or_default()
+                .to_string(),
+            org_kind: text(&org, "kind").unwrap_or_default().to_string(),
+            country: country_code(store, &org)?,
+        });
+    }
+    let catalogue = TechnologyCatalogue::shipped();
+    for tech in children(store, "technology", study_id)? {
+        if let Some(t) = text(&tech, "tech_type").and_then(|code| catalogue.get(code)) {
+            if !facts.methodologies.contains(&t.methodology) {
+                facts.methodologies.push(t.methodology.clone());
+            }
+        }
+    }
+    Ok(facts)
+}

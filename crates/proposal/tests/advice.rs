@@ -1,0 +1,104 @@
+//! The advisor on the sample studies, read from a real database.
+
+use chrono::NaiveDate;
+use fieldbook_estimate::advisor::{advise, Verdict};
+use fieldbook_estimate::rules::Rules;
+use fieldbook_estimate::Decimal;
+use fieldbook_store::Store;
+use serde_json::{json, Map, Value};
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn semarang_study_from_records_to_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("fb.db")).unwrap();
+    store.load_samples().unwrap();
+    let study = store
+        .search("Semarang", 20)
+        .unwrap()
+        .into_iter()
+        .find(|h| h.kind == "study")
+        .unwrap()
+        .id;
+    let date = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
+    let rules = Rules::shipped();
+
+    let facts = fieldbook_proposal::study_facts(&store, &study).unwrap();
+    assert_eq!(facts.host_country.as_deref(), Some("ID"));
+    assert!(
+        facts.has_japanese_company && facts.has_japanese_local_government && facts.has_partner_city
+    );
+    assert_eq!(facts.methodologies, vec!["fuel-switch-vehicle".to_string()]);
+    let advice = advise(rules, &facts, date);
+    assert!(advice
+        .stakeholders
+        .iter()
+        .all(|c| c.verdict == Verdict::Fits));
+    let jcm = &advice.schemes[0];
+    assert_eq!(jcm.scheme, "jcm-model-project");
+    assert_eq!(
+        jcm.verdict,
+        Verdict::CannotTell,
+        "no consortium or estimate yet: {jcm:?}"
+    );
+    let missing: Vec<&str> = jcm
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::CannotTell)
+        .map(|c| c.requirement)
+        .collect();
+    assert!(
+        missing.contains(&"japanese_representative") && missing.contains(&"quantified_reduction")
+    );
+
+    // Form the consortium: Hokusan (Japan) represents, Trans Semarang (Indonesia) partners.
+    let orgs = store.list("org", &Default::default()).unwrap();
+    let id_of = |needle: &str| {
+        orgs.iter()
+            .find(|o| o.title.contains(needle))
+            .unwrap()
+            .id
+            .clone()
+    };
+    let indonesia = store
+        .list("country", &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|c| c.fields["code"] == "ID")
+        .unwrap()
+        .id;
+    let partner = id_of("Trans Semarang");
+    store
+        .edit("org", &partner, fields(json!({"country_id": indonesia})))
+        .unwrap();
+    for (org, role) in [(id_of("Hokusan"), "representative"), (partner, "partner")] {
+        store
+            .create(
+                "member",
+                fields(json!({"study_id": study, "org_id": org, "consortium_role": role})),
+            )
+            .unwrap();
+    }
+    let mut facts = fieldbook_proposal::study_facts(&store, &study).unwrap();
+    facts.reduction_t_per_year = Some(Decimal::from(1870));
+    facts.subsidy_jpy = Some(Decimal::from(150_000_000));
+    facts.no_other_japanese_subsidy = Some(true);
+    let jcm = advise(rules, &facts, date).schemes.remove(0);
+    assert_eq!(jcm.verdict, Verdict::Fits, "{jcm:#?}");
+
+    // Malaysia is a programme country but not a JCM partner.
+    facts.host_country = Some("MY".into());
+    let advice = advise(rules, &facts, date);
+    assert_eq!(advice.schemes[0].verdict, Verdict::DoesNotFit);
+    assert_eq!(
+        advice.schemes[1].verdict,
+        Verdict::CannotTell,
+        "LCTI: could become a partner"
+    );
+}
