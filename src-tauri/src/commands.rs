@@ -228,3 +228,41 @@ pub async fn attach_bytes(
 pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdResult<()> {
     with_store(&state, move |s| s.set_setting("language", &language)).await
 }
+
+/// Which financing schemes fit a study today, and what is missing to decide.
+#[tauri::command]
+pub async fn advise(
+    state: State<'_, AppState>,
+    study_id: String,
+) -> CmdResult<fieldbook_estimate::advisor::Advice> {
+    with_store(&state, move |s| {
+        let facts = fieldbook_proposal::study_facts(s, &study_id)?;
+        let today = chrono::Utc::now().date_naive();
+        Ok(fieldbook_estimate::advisor::advise(
+            fieldbook_estimate::rules::Rules::shipped(),
+            &facts,
+            today,
+        ))
+    })
+    .await
+}
+
+/// The study's credit shares applied to `issued` tonnes; a plan that breaks the
+/// rules (not 100 %, Japan under half) comes back as an error to show.
+#[tauri::command]
+pub async fn credit_split(
+    state: State<'_, AppState>,
+    study_id: String,
+    issued: u64,
+) -> CmdResult<Vec<fieldbook_estimate::credits::Allocation>> {
+    with_store(&state, move |s| {
+        fieldbook_proposal::credit_split(s, &study_id, issued)
+    })
+    .await?
+    .map_err(|e| CommandError {
+        code: "credits",
+        message: e.to_string(),
+        field: Some("percent".into()),
+        errors: Vec::new(),
+    })
+}

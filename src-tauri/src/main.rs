@@ -49,6 +49,8 @@ fn main() {
             commands::pick_attachment,
             commands::attach_bytes,
             commands::set_language,
+            commands::advise,
+            commands::credit_split,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -4,6 +4,7 @@
 
 use fieldbook_core::catalogue::TechnologyCatalogue;
 use fieldbook_estimate::advisor::{MemberFacts, StudyFacts};
+use fieldbook_estimate::credits::{self, Allocation, CreditError, Share, GOVERNMENT_OF_JAPAN};
 use fieldbook_store::{ListQuery, Record, Result, Store};
 use serde_json::Value;
 
@@ -100,4 +101,30 @@ pub fn study_facts(store: &Store, study_id: &str) -> Result<StudyFacts> {
         }
     }
     Ok(facts)
+}
+
+/// The study's planned credit shares split over `issued` tonnes. The party
+/// "government_of_japan" is the Government of Japan of the split rules; other
+/// parties are named by their organisation, else by their party code.
+pub fn credit_split(
+    store: &Store,
+    study_id: &str,
+    issued: u64,
+) -> Result<Result<Vec<Allocation>, CreditError>> {
+    let mut shares = Vec::new();
+    for share in children(store, "credit_share", study_id)? {
+        let party = match (
+            text(&share, "party"),
+            follow(store, &share, "org_id", "org")?,
+        ) {
+            (Some("government_of_japan"), _) => GOVERNMENT_OF_JAPAN.to_string(),
+            (_, Some(org)) => org.title,
+            (party, None) => party.unwrap_or("other").to_string(),
+        };
+        let percent = text(&share, "percent")
+            .and_then(fieldbook_core::validate::parse_decimal)
+            .unwrap_or_default();
+        shares.push(Share { party, percent });
+    }
+    Ok(credits::split(issued, &shares))
 }

@@ -102,3 +102,46 @@ fn semarang_study_from_records_to_advice() {
         "LCTI: could become a partner"
     );
 }
+
+#[test]
+fn credit_shares_of_a_study_split_into_whole_tonnes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("fb.db")).unwrap();
+    let study = store
+        .create(
+            "study",
+            fields(json!({"title": "Darkhan 10 MW solar", "fiscal_year": 2016})),
+        )
+        .unwrap();
+    let org = store
+        .create(
+            "org",
+            fields(json!({"name": "Sharp Energy Solutions", "kind": "japanese_company"})),
+        )
+        .unwrap();
+    for (party, org_id, percent) in [
+        ("government_of_japan", None, "70"),
+        ("japanese_participant", Some(org.clone()), "10"),
+        ("partner_government", None, "20"),
+    ] {
+        store
+            .create(
+                "credit_share",
+                fields(json!({"study_id": study, "party": party, "org_id": org_id, "percent": percent})),
+            )
+            .unwrap();
+    }
+    let split = fieldbook_proposal::credit_split(&store, &study, 8947)
+        .unwrap()
+        .unwrap();
+    let got: Vec<(String, u64)> = split.into_iter().map(|a| (a.party, a.tonnes)).collect();
+    assert!(got.contains(&("gov-japan".to_string(), 6263)), "{got:?}");
+    assert!(
+        got.contains(&("Sharp Energy Solutions".to_string(), 895)),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("partner_government".to_string(), 1789)),
+        "{got:?}"
+    );
+}
