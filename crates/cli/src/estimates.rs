@@ -45,6 +45,15 @@ pub fn commands() -> [Command; 4] {
                         .help("A parameter in its unit (see `fieldbook methodology show ID`)"),
                 )
                 .arg(
+                    Arg::new("measurement")
+                        .long("measurement")
+                        .value_name("NAME=MEASUREMENT_ID")
+                        .action(ArgAction::Append)
+                        .help(
+                            "Take a parameter from a finding's measurement (converted to its unit)",
+                        ),
+                )
+                .arg(
                     Arg::new("durable-years")
                         .long("durable-years")
                         .value_parser(value_parser!(u32))
@@ -204,7 +213,11 @@ fn required_decimal(sub: &ArgMatches, name: &str) -> Result<Decimal> {
     Ok(decimal(sub, name)?.expect("clap requires it"))
 }
 
-pub fn run_estimate(sub: &ArgMatches, out: &Output) -> Result<()> {
+pub fn run_estimate(
+    sub: &ArgMatches,
+    out: &Output,
+    open_store: impl FnOnce() -> Result<fieldbook_store::Store>,
+) -> Result<()> {
     let rules = Rules::shipped();
     let (what, m) = sub.subcommand().expect("clap requires one");
     let value = match what {
@@ -228,6 +241,29 @@ pub fn run_estimate(sub: &ArgMatches, out: &Output) -> Result<()> {
                 }
             }
             let methodology = m.get_one::<String>("methodology").expect("required");
+            let from_measurements: Vec<&String> = m
+                .get_many::<String>("measurement")
+                .into_iter()
+                .flatten()
+                .collect();
+            if !from_measurements.is_empty() {
+                let store = open_store()?;
+                for p in from_measurements {
+                    let (name, id) = p.split_once('=').with_context(|| {
+                        format!("--measurement {p}: write it as NAME=MEASUREMENT_ID")
+                    })?;
+                    let input = fieldbook_proposal::measurement_input(
+                        &store,
+                        rules,
+                        methodology,
+                        name,
+                        id,
+                    )?;
+                    if given.insert(name.to_string(), input).is_some() {
+                        bail!("parameter {name} is given twice");
+                    }
+                }
+            }
             let years = m.get_one::<u32>("durable-years").copied();
             serde_json::to_value(emissions::estimate(rules, methodology, &given, years)?)?
         }

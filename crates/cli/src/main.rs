@@ -121,7 +121,7 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
                     .join("\n")
             })
         }
-        "estimate" => estimates::run_estimate(sub, out),
+        "estimate" => estimates::run_estimate(sub, out, || open(matches)),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),

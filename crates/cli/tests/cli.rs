@@ -638,3 +638,62 @@ fn the_advisor_says_what_is_missing() {
         .fails(&["advise", "01a21e1c-93db-74c9-8749-f2ee681b9df5"])
         .contains("no study"));
 }
+
+#[test]
+fn an_estimate_traces_its_input_to_a_measurement() {
+    let cli = Cli::new();
+    let study = cli.json(&["study", "add", "--title", "Pumps", "--fiscal-year", "2019"]);
+    let sid = study["id"].as_str().unwrap();
+    let f = cli.json(&[
+        "finding",
+        "add",
+        "--study-id",
+        sid,
+        "--sector",
+        "energy",
+        "--title",
+        "PV meter",
+    ]);
+    let fid = f["id"].as_str().unwrap();
+    let m = cli.json(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        fid,
+        "--quantity",
+        "yearly output",
+        "--value",
+        "1,200",
+        "--unit",
+        "MWh",
+    ]);
+    let mid = m["id"].as_str().unwrap();
+    let e = cli.json(&[
+        "estimate",
+        "emissions",
+        "--methodology",
+        "solar-pv",
+        "--measurement",
+        &format!("generation_mwh={mid}"),
+        "--param",
+        "ef_t_per_mwh=0.5",
+    ]);
+    assert_eq!(e["reduction_t_per_year"], "600");
+    let input = &e["inputs"][0];
+    assert_eq!(input["provenance"]["kind"], "measurement");
+    assert_eq!(input["provenance"]["finding_id"], fid);
+    assert_eq!(input["monitoring"], "C");
+    let err = cli.fails(&[
+        "estimate",
+        "emissions",
+        "--methodology",
+        "solar-pv",
+        "--measurement",
+        &format!("generation_mwh={mid}"),
+        "--param",
+        "generation_mwh=3",
+        "--param",
+        "ef_t_per_mwh=0.5",
+    ]);
+    assert!(err.contains("twice"), "{err}");
+}

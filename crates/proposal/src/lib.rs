@@ -3,8 +3,11 @@
 //! the plain facts it needs.
 
 use fieldbook_core::catalogue::TechnologyCatalogue;
+use fieldbook_core::units::UnitCatalogue;
 use fieldbook_estimate::advisor::{MemberFacts, StudyFacts};
 use fieldbook_estimate::credits::{self, Allocation, CreditError, Share, GOVERNMENT_OF_JAPAN};
+use fieldbook_estimate::emissions::{Input, MonitoringOption, Provenance};
+use fieldbook_estimate::rules::Rules;
 use fieldbook_store::{ListQuery, Record, Result, Store};
 use serde_json::Value;
 
@@ -127,4 +130,58 @@ pub fn credit_split(
         shares.push(Share { party, percent });
     }
     Ok(credits::split(issued, &shares))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Store(#[from] fieldbook_store::StoreError),
+    #[error(
+        "{methodology} has no parameter '{name}': see `fieldbook methodology show {methodology}`"
+    )]
+    UnknownParam { methodology: String, name: String },
+    /// A measurement whose unit does not convert to the parameter's.
+    #[error("{0}")]
+    Unit(String),
+}
+
+/// A measurement of a finding as the input `name` of `methodology`: its value
+/// converted to the parameter's unit, traced to the finding and measurement.
+pub fn measurement_input(
+    store: &Store,
+    rules: &Rules,
+    methodology: &str,
+    name: &str,
+    measurement_id: &str,
+) -> std::result::Result<Input, InputError> {
+    let unknown = || InputError::UnknownParam {
+        methodology: methodology.to_string(),
+        name: name.to_string(),
+    };
+    let param = rules
+        .methodology(methodology)
+        .and_then(|m| m.params.iter().find(|p| p.name == name))
+        .ok_or_else(unknown)?;
+    let m = store.get("measurement", measurement_id)?;
+    let value = text(&m, "value")
+        .and_then(fieldbook_core::validate::parse_decimal)
+        .unwrap_or_default();
+    let unit = text(&m, "unit").unwrap_or_default();
+    let value = UnitCatalogue::shipped()
+        .convert(value, unit, &param.unit)
+        .map_err(|e| {
+            let quantity = text(&m, "quantity").unwrap_or_default();
+            InputError::Unit(format!(
+                "measurement {measurement_id} ({quantity}) cannot be {name}: {e}"
+            ))
+        })?;
+    Ok(Input {
+        value,
+        provenance: Provenance::Measurement {
+            finding_id: text(&m, "finding_id").unwrap_or_default().to_string(),
+            measurement_id: measurement_id.to_string(),
+        },
+        // A value measured by the participants is JCM monitoring option C.
+        monitoring: Some(MonitoringOption::C),
+    })
 }

@@ -145,3 +145,49 @@ fn credit_shares_of_a_study_split_into_whole_tonnes() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_measurement_becomes_an_input_in_the_parameters_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("fb.db")).unwrap();
+    let study = store
+        .create(
+            "study",
+            fields(json!({"title": "Mall PV", "fiscal_year": 2024})),
+        )
+        .unwrap();
+    let finding = store
+        .create(
+            "finding",
+            fields(json!({"study_id": study, "sector": "energy", "title": "Meter"})),
+        )
+        .unwrap();
+    let measurement = store
+        .create(
+            "measurement",
+            fields(json!({"finding_id": finding, "quantity": "PV output", "value": "1.5", "unit": "GWh"})),
+        )
+        .unwrap();
+    let rules = Rules::shipped();
+    let input = fieldbook_proposal::measurement_input(
+        &store,
+        rules,
+        "solar-pv",
+        "generation_mwh",
+        &measurement,
+    )
+    .unwrap();
+    assert_eq!(input.value, Decimal::from(1500));
+    assert!(
+        matches!(input.provenance, fieldbook_estimate::emissions::Provenance::Measurement { ref finding_id, .. } if *finding_id == finding)
+    );
+    let err = fieldbook_proposal::measurement_input(
+        &store,
+        rules,
+        "solar-pv",
+        "ef_t_per_mwh",
+        &measurement,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("different things"), "{err}");
+}
