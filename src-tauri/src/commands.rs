@@ -35,6 +35,17 @@ pub struct CommandError {
     errors: Vec<ValidationError>,
 }
 
+impl CommandError {
+    fn new(code: &'static str, message: String, field: Option<&str>) -> Self {
+        CommandError {
+            code,
+            message,
+            field: field.map(str::to_string),
+            errors: Vec::new(),
+        }
+    }
+}
+
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         let errors = match &e {
@@ -66,11 +77,12 @@ where
         f(&mut guard)
     })
     .await
-    .map_err(|e| CommandError {
-        code: "internal",
-        message: format!("the engine stopped unexpectedly: {e}"),
-        field: None,
-        errors: Vec::new(),
+    .map_err(|e| {
+        CommandError::new(
+            "internal",
+            format!("the engine stopped unexpectedly: {e}"),
+            None,
+        )
     })?
     .map_err(CommandError::from)
 }
@@ -195,12 +207,9 @@ pub async fn pick_attachment(
     let Some(picked) = dialog.blocking_pick_file() else {
         return Ok(None);
     };
-    let path = picked.into_path().map_err(|e| CommandError {
-        code: "io",
-        message: format!("cannot read the chosen file: {e}"),
-        field: None,
-        errors: Vec::new(),
-    })?;
+    let path = picked
+        .into_path()
+        .map_err(|e| CommandError::new("io", format!("cannot read the chosen file: {e}"), None))?;
     with_store(&state, move |s| {
         let id = s.attach_file(&finding_id, &role, &path)?;
         s.get("attachment", &id).map(Some)
@@ -259,10 +268,5 @@ pub async fn credit_split(
         fieldbook_proposal::credit_split(s, &study_id, issued)
     })
     .await?
-    .map_err(|e| CommandError {
-        code: "credits",
-        message: e.to_string(),
-        field: Some("percent".into()),
-        errors: Vec::new(),
-    })
+    .map_err(|e| CommandError::new("credits", e.to_string(), Some("percent")))
 }
