@@ -105,6 +105,33 @@ export interface UndoOutcome {
   records: [string, string][];
 }
 
+export type Verdict = 'fits' | 'cannot_tell' | 'does_not_fit';
+
+export interface Check {
+  requirement: string;
+  verdict: Verdict;
+  /** What the records say, in English (from the engine). */
+  detail: string;
+}
+
+export interface SchemeAdvice {
+  scheme: string;
+  name_en: string;
+  verdict: Verdict;
+  checks: Check[];
+}
+
+export interface Advice {
+  date: string;
+  stakeholders: Check[];
+  schemes: SchemeAdvice[];
+}
+
+export interface Allocation {
+  party: string;
+  tonnes: number;
+}
+
 export interface FieldError {
   field: string;
   code: string;
@@ -193,6 +220,8 @@ export const api = {
   attachBytes: (findingId: string, role: 'photo' | 'document', fileName: string, bytes: number[]) =>
     write<Rec>('attach_bytes', { findingId, role, fileName, bytes }),
   setLanguage: (language: string) => call<null>('set_language', { language }),
+  advise: (studyId: string) => call<Advice>('advise', { studyId }),
+  creditSplit: (studyId: string, issued: number) => call<Allocation[]>('credit_split', { studyId, issued }),
 };
 
 /** The URL the webview loads an attachment from (custom `fbfile` protocol). */

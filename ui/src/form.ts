@@ -43,8 +43,22 @@ export interface FormOptions {
   onCancel?: () => void;
 }
 
-/** Per kind: the order fields are shown in (and tabbed through), and which take a whole row. */
-const LAYOUT: Record<string, { order?: string[]; wide?: string[] }> = {
+const DUTIES = [
+  'duty_a_methodology',
+  'duty_b_validation_verification',
+  'duty_c_monitoring',
+  'duty_d_reporting',
+  'duty_e_registration',
+  'duty_f_issuance',
+  'duty_g_equipment_care',
+  'duty_h_member_changes',
+];
+
+/**
+ * Per kind: the order fields are shown in (and tabbed through), which take a whole row,
+ * and which are compact (label and control on one line, as a checklist).
+ */
+const LAYOUT: Record<string, { order?: string[]; wide?: string[]; compact?: string[] }> = {
   country: { wide: ['name_ja', 'status_source'] },
   city: {},
   org: { wide: ['name', 'website'] },
@@ -59,6 +73,11 @@ const LAYOUT: Record<string, { order?: string[]; wide?: string[] }> = {
   technology: {
     order: ['name', 'tech_type', 'supplier_id', 'capex', 'currency', 'need_ids', 'notes'],
     wide: ['name'],
+  },
+  member: { order: ['org_id', 'consortium_role', ...DUTIES, 'notes'], compact: DUTIES },
+  activity: {
+    order: ['title', 'year', 'activity_kind', 'date', 'stage', 'partner_city_role', 'notes'],
+    wide: ['title'],
   },
 };
 
@@ -368,6 +387,16 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
   );
   const byName = new Map(controls.map((c) => [c.spec.name, c]));
   for (const c of controls) {
+    if (!row && layout.compact?.includes(c.spec.name)) {
+      c.wrap.classList.add('field-compact');
+      const sel = c.wrap.querySelector('select');
+      const mark = () => {
+        if (sel) c.wrap.dataset.value = sel.value;
+      };
+      mark();
+      sel?.addEventListener('change', mark);
+      continue;
+    }
     if (!row && (layout.wide?.includes(c.spec.name) || c.spec.type === 'long_text' || c.spec.type === 'ref_list')) {
       c.wrap.classList.add('wide');
     }
@@ -570,7 +599,17 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
         h('div', { class: 'form-actions' }, isNew ? null : deleteBtn()),
       ),
     );
-    form.appendChild(h('div', { class: 'form-grid' }, controls.map((c) => c.wrap)));
+    form.appendChild(
+      h(
+        'div',
+        { class: 'form-grid' },
+        controls.map((c) =>
+          kind === 'member' && c.spec.name === layout.compact?.[0]
+            ? [h('div', { class: 'field-group-title' }, t('member.duties')), c.wrap]
+            : c.wrap,
+        ),
+      ),
+    );
     if (isNew) {
       form.appendChild(h('div', { class: 'form-foot' }, saveBtn(), cancelBtn(), h('span', { class: 'muted hint' }, t('hint.enter_to_save'))));
     }

@@ -31,6 +31,8 @@ export interface ListDetailOptions {
   onWrite?: () => void;
   /** Sort the list differently than the engine (by title). */
   sort?: (a: Rec, b: Rec) => number;
+  /** A heading the record is listed under (records of one group must be adjacent). */
+  group?: (r: Rec) => string | null;
 }
 
 export class ListDetail {
@@ -125,13 +127,18 @@ export class ListDetail {
     this.countEl.textContent = q ? `${shown.length}/${this.records.length}` : String(this.records.length);
     const focusedId = (document.activeElement as HTMLElement | null)?.dataset?.id;
     const hadFocus = this.listEl.contains(document.activeElement);
+    let lastGroup: string | null = null;
     replace(
       this.listEl,
       shown.map((r) => {
+        const group = this.opts.group?.(r) ?? null;
+        const heading =
+          group !== null && group !== lastGroup ? h('li', { class: 'list-group', 'data-testid': 'list-group' }, group) : null;
+        lastGroup = group;
         const selected = r.id === this.opts.selectedId && !this.opts.creating;
         const sub = this.opts.subtitle?.(r);
         const badges = this.opts.badges?.(r) ?? [];
-        return h(
+        const item = h(
           'li',
           null,
           h(
@@ -156,6 +163,7 @@ export class ListDetail {
               : null,
           ),
         );
+        return heading ? [heading, item] : item;
       }),
     );
     if (shown.length === 0) {

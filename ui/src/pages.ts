@@ -1,13 +1,15 @@
 // The pages: studies, one study with its tabs, the directory lists, the Trash.
 
+import { exitStrategy } from './advice';
 import { api, toApiError, type Rec } from './api';
+import { creditSection } from './credits';
 import { h, replace } from './dom';
 import { recordForm } from './form';
 import { enumLabel, formatDateTime, formatDecimal, getLang, kindLabel, recordTitle, t } from './i18n';
 import { pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
-import { DIRECTORY_KIND, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technology, type DirectoryPage, type StudyTab } from './schema';
+import { DIRECTORY_KIND, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technology, type DirectoryPage, type ListTab, type StudyTab } from './schema';
 import { attachmentsSection, childSection, linkedList } from './sections';
 import { setStatus, showError } from './status';
 
@@ -93,6 +95,12 @@ function tabLabel(tab: StudyTab): string {
       return t('tab.needs');
     case 'technologies':
       return t('tab.technologies');
+    case 'consortium':
+      return t('tab.consortium');
+    case 'timeline':
+      return t('tab.timeline');
+    case 'exit':
+      return t('tab.exit');
   }
 }
 
@@ -126,7 +134,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
           },
         },
         tabLabel(tab),
-        tab === 'overview' ? null : count,
+        tab === 'overview' || tab === 'exit' ? null : count,
       );
     }),
   );
@@ -141,7 +149,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     );
   });
   const updateCounts = async () => {
-    const entries = Object.entries(TAB_KIND) as [StudyTab, string][];
+    const entries = Object.entries(TAB_KIND) as [ListTab, string][];
     const lists = await Promise.all(entries.map(([, kind]) => api.listCached(kind, studyId).catch(() => [] as Rec[])));
     entries.forEach(([tab], i) => {
       const el = counts.get(tab);
@@ -152,9 +160,10 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
 
   const content = h('div', { class: 'tab-content', role: 'tabpanel' });
   let ld: ListDetail | null = null;
-  if (r.tab !== 'overview') {
+  const listTab = r.tab === 'overview' || r.tab === 'exit' ? null : r.tab;
+  if (listTab) {
     ld = new ListDetail({
-      kind: TAB_KIND[r.tab],
+      kind: TAB_KIND[listTab],
       parentId: studyId,
       context: { studyId },
       selectedId: r.selectedId,
@@ -168,9 +177,16 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         lastSelected.set(`${studyId}/${r.tab}`, id);
       },
       onWrite: () => void updateCounts(),
+      ...(listTab === 'timeline' ? { sort: byYear, group: (rec: Rec) => t('timeline.year', { n: str(rec.fields.year) }) } : {}),
     });
     lastSelected.set(`${studyId}/${r.tab}`, r.selectedId);
     content.appendChild(ld.el);
+  }
+  // The consortium tab has the credit allocation under its members.
+  const creditHost = h('div', { class: 'credit-host' });
+  if (listTab === 'consortium') {
+    content.classList.add('consortium-content');
+    content.appendChild(creditHost);
   }
   replace(pageHost(), h('div', { class: 'study-page' }, tabs, content));
 
@@ -201,7 +217,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     const summary = h('div', { class: 'summary' });
     const fillSummary = async () => {
       const lists = await updateCounts();
-      const entries = Object.entries(TAB_KIND) as [StudyTab, string][];
+      const entries = Object.entries(TAB_KIND) as [ListTab, string][];
       replace(
         summary,
         entries.map(([tab, kind], i) =>
@@ -223,9 +239,22 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     return;
   }
 
+  if (r.tab === 'exit') {
+    const advice = await exitStrategy(studyId);
+    if (stale()) return;
+    replace(content, advice);
+    setPage({ refresh: () => renderRoute(currentRoute()) });
+    return;
+  }
+
   if (!ld) return;
   const list = ld;
-  await list.init();
+  const fillCredits = async () => {
+    if (listTab !== 'consortium') return;
+    const panel = await creditSection(studyId, { studyId });
+    if (!stale()) replace(creditHost, panel);
+  };
+  await Promise.all([list.init(), fillCredits()]);
   if (stale()) return;
   setPage({
     // After undo: the study itself may be gone (its creation undone) or renamed.
@@ -239,7 +268,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         await navigate({ page: 'studies' });
         return;
       }
-      await Promise.all([list.refresh(), updateCounts()]);
+      await Promise.all([list.refresh(), updateCounts(), fillCredits()]);
     },
     newRecord: () => list.startNew(),
   });
@@ -291,9 +320,40 @@ async function renderDirectory(r: Extract<Route, { page: DirectoryPage }>, stale
 
 // ---------------------------------------------------------------- list lines and detail sections
 
+/** Activities by year, then date (undated last), then title. */
+function byYear(a: Rec, b: Rec): number {
+  const y = Number(a.fields.year ?? 0) - Number(b.fields.year ?? 0);
+  if (y !== 0) return y;
+  const da = str(a.fields.date) || '9999';
+  const db = str(b.fields.date) || '9999';
+  return da !== db ? (da < db ? -1 : 1) : byTitle(a, b);
+}
+
+const DUTY_FIELDS = [
+  'duty_a_methodology',
+  'duty_b_validation_verification',
+  'duty_c_monitoring',
+  'duty_d_reporting',
+  'duty_e_registration',
+  'duty_f_issuance',
+  'duty_g_equipment_care',
+  'duty_h_member_changes',
+];
+
 function subtitleOf(rec: Rec): string | null {
   const f = rec.fields;
   switch (rec.kind) {
+    case 'member': {
+      const done = DUTY_FIELDS.filter((d) => f[d] === 'done').length;
+      const open = DUTY_FIELDS.filter((d) => f[d] !== 'not_applicable').length;
+      return join(f.consortium_role ? enumLabel('consortium_role', str(f.consortium_role)) : null, t('member.duties_done', { n: done, total: open }));
+    }
+    case 'activity':
+      return join(
+        f.stage ? enumLabel('stage', str(f.stage)) : null,
+        f.activity_kind ? enumLabel('activity_kind', str(f.activity_kind)) : null,
+        str(f.date) || null,
+      );
     case 'visit':
       return str(f.participants) || null;
     case 'finding':
@@ -470,6 +530,9 @@ export async function openRecord(kind: string, id: string, studyId: string | nul
       const techId = str(rec.fields.technology_id);
       const sid = studyId ?? str((await api.get('technology', techId)).fields.study_id);
       return await openStudy(sid, 'technologies', techId, { kind, id });
+    }
+    if (kind === 'credit_share') {
+      return await openStudy(studyId ?? str(rec.fields.study_id), 'consortium');
     }
     if (kind === 'contact') {
       return await navigate({ page: 'orgs', selectedId: str(rec.fields.org_id), focus: { kind, id } });

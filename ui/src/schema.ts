@@ -47,14 +47,19 @@ export function unitGroups(): { dimension: string; codes: { code: string; label:
 }
 
 /** The kinds that live inside a study, and the tab that shows them. */
-export const STUDY_TABS = ['overview', 'visits', 'findings', 'needs', 'technologies'] as const;
+export const STUDY_TABS = ['overview', 'visits', 'findings', 'needs', 'technologies', 'consortium', 'timeline', 'exit'] as const;
 export type StudyTab = (typeof STUDY_TABS)[number];
 
-export const TAB_KIND: Record<Exclude<StudyTab, 'overview'>, string> = {
+/** Tabs that list one kind of record (the others: the overview and the exit strategy). */
+export type ListTab = Exclude<StudyTab, 'overview' | 'exit'>;
+
+export const TAB_KIND: Record<ListTab, string> = {
   visits: 'visit',
   findings: 'finding',
   needs: 'need',
   technologies: 'technology',
+  consortium: 'member',
+  timeline: 'activity',
 };
 
 export function tabOfKind(kind: string): StudyTab | null {
