@@ -17,8 +17,11 @@ To run it on a virtual display (headless), use:
 
     xvfb-run -a -s "-screen 0 1280x800x24" scripts/run.sh
 
-and take a screenshot with: DISPLAY=:99 import -window root shot.png
-(or start Xvfb yourself: Xvfb :99 -screen 0 1280x800x24 & DISPLAY=:99 scripts/run.sh)
+or, to take screenshots of it, start the virtual display yourself:
+
+    Xvfb :99 -screen 0 1280x800x24 &
+    DISPLAY=:99 scripts/run.sh &
+    DISPLAY=:99 import -window root shot.png
 MSG
   exit 1
 fi
