@@ -17,7 +17,7 @@ import {
   recordTitle,
   t,
 } from './i18n';
-import { kindSpec, schema, unitGroups } from './schema';
+import { DUTY_FIELDS, kindSpec, schema, unitGroups } from './schema';
 import { errorText, setStatus, showError } from './status';
 
 export interface FormContext {
@@ -43,16 +43,6 @@ export interface FormOptions {
   onCancel?: () => void;
 }
 
-const DUTIES = [
-  'duty_a_methodology',
-  'duty_b_validation_verification',
-  'duty_c_monitoring',
-  'duty_d_reporting',
-  'duty_e_registration',
-  'duty_f_issuance',
-  'duty_g_equipment_care',
-  'duty_h_member_changes',
-];
 
 /**
  * Per kind: the order fields are shown in (and tabbed through), which take a whole row,
@@ -74,7 +64,7 @@ const LAYOUT: Record<string, { order?: string[]; wide?: string[]; compact?: stri
     order: ['name', 'tech_type', 'supplier_id', 'capex', 'currency', 'need_ids', 'notes'],
     wide: ['name'],
   },
-  member: { order: ['org_id', 'consortium_role', ...DUTIES, 'notes'], compact: DUTIES },
+  member: { order: ['org_id', 'consortium_role', ...DUTY_FIELDS, 'notes'], compact: DUTY_FIELDS },
   activity: {
     order: ['title', 'year', 'activity_kind', 'date', 'stage', 'partner_city_role', 'notes'],
     wide: ['title'],

@@ -1,6 +1,7 @@
 // The main area's header (breadcrumbs, page title) and page container.
 
 import { replace } from './dom';
+import { t } from './i18n';
 
 let titleEl: HTMLElement | null = null;
 let crumbsEl: HTMLElement | null = null;
@@ -24,4 +25,24 @@ export function setHeader(title: string, crumbs: Node[] = []): void {
 export function pageHost(): HTMLElement {
   if (!pageEl) throw new Error('layout not mounted');
   return pageEl;
+}
+
+/** A destination of the sidebar. */
+export type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'trash';
+
+export function navLabel(target: NavTarget): string {
+  switch (target) {
+    case 'studies':
+      return t('nav.studies');
+    case 'countries':
+      return t('nav.countries');
+    case 'cities':
+      return t('nav.cities');
+    case 'orgs':
+      return t('nav.orgs');
+    case 'collaborations':
+      return t('nav.collaborations');
+    case 'trash':
+      return t('nav.trash');
+  }
 }

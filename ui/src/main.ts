@@ -4,32 +4,13 @@ import './style.css';
 import { api, toApiError, type Hit, type UndoOutcome } from './api';
 import { debounce, h, icon, isTextEntry, replace } from './dom';
 import { getLang, has, kindLabel, setLang, t } from './i18n';
-import { mountLayout } from './layout';
+import { mountLayout, navLabel, type NavTarget } from './layout';
 import { openRecord, renderRoute } from './pages';
 import { currentPage, navigate, rerender, setRenderer, type Route } from './router';
 import { setSchema } from './schema';
 import { clearBanner, mountStatus, setStatus, showError } from './status';
 
 const app = document.getElementById('app') as HTMLElement;
-
-type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'trash';
-
-function navLabel(target: NavTarget): string {
-  switch (target) {
-    case 'studies':
-      return t('nav.studies');
-    case 'countries':
-      return t('nav.countries');
-    case 'cities':
-      return t('nav.cities');
-    case 'orgs':
-      return t('nav.orgs');
-    case 'collaborations':
-      return t('nav.collaborations');
-    case 'trash':
-      return t('nav.trash');
-  }
-}
 
 function routeFor(target: NavTarget): Route {
   if (target === 'studies') return { page: 'studies' };

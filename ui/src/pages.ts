@@ -6,10 +6,10 @@ import { creditSection } from './credits';
 import { h, replace } from './dom';
 import { recordForm } from './form';
 import { enumLabel, formatDateTime, formatDecimal, getLang, kindLabel, recordTitle, t } from './i18n';
-import { pageHost, setHeader } from './layout';
+import { navLabel, pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
-import { DIRECTORY_KIND, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technology, type DirectoryPage, type ListTab, type StudyTab } from './schema';
+import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technology, type DirectoryPage, type ListTab, type StudyTab } from './schema';
 import { attachmentsSection, childSection, linkedList } from './sections';
 import { setStatus, showError } from './status';
 
@@ -276,21 +276,9 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
 
 // ---------------------------------------------------------------- directory
 
-function directoryTitle(page: DirectoryPage): string {
-  switch (page) {
-    case 'countries':
-      return t('nav.countries');
-    case 'cities':
-      return t('nav.cities');
-    case 'orgs':
-      return t('nav.orgs');
-    case 'collaborations':
-      return t('nav.collaborations');
-  }
-}
 
 async function renderDirectory(r: Extract<Route, { page: DirectoryPage }>, stale: () => boolean): Promise<void> {
-  setHeader(directoryTitle(r.page));
+  setHeader(navLabel(r.page));
   const kind = DIRECTORY_KIND[r.page];
   // Names of referenced records for the list's second line.
   const countryName = new Map<string, string>();
@@ -329,16 +317,6 @@ function byYear(a: Rec, b: Rec): number {
   return da !== db ? (da < db ? -1 : 1) : byTitle(a, b);
 }
 
-const DUTY_FIELDS = [
-  'duty_a_methodology',
-  'duty_b_validation_verification',
-  'duty_c_monitoring',
-  'duty_d_reporting',
-  'duty_e_registration',
-  'duty_f_issuance',
-  'duty_g_equipment_care',
-  'duty_h_member_changes',
-];
 
 function subtitleOf(rec: Rec): string | null {
   const f = rec.fields;

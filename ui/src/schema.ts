@@ -81,3 +81,15 @@ export function directoryOfKind(kind: string): DirectoryPage | null {
   for (const [page, k] of Object.entries(DIRECTORY_KIND)) if (k === kind) return page as DirectoryPage;
   return null;
 }
+
+/** The GB Table 7 duties of a consortium member, in the order of the guidebook. */
+export const DUTY_FIELDS = [
+  'duty_a_methodology',
+  'duty_b_validation_verification',
+  'duty_c_monitoring',
+  'duty_d_reporting',
+  'duty_e_registration',
+  'duty_f_issuance',
+  'duty_g_equipment_care',
+  'duty_h_member_changes',
+];

@@ -86,29 +86,24 @@ trait Edition {
     fn currency(&self) -> &str;
 }
 
-impl Edition for JcmModelProjectRules {
-    fn name(&self) -> &str {
-        &self.edition
-    }
-    fn valid_from(&self) -> NaiveDate {
-        self.valid_from
-    }
-    fn currency(&self) -> &str {
-        &self.currency
-    }
+/// Both schemes' editions name these fields alike.
+macro_rules! impl_edition {
+    ($($rules:ty),+) => {$(
+        impl Edition for $rules {
+            fn name(&self) -> &str {
+                &self.edition
+            }
+            fn valid_from(&self) -> NaiveDate {
+                self.valid_from
+            }
+            fn currency(&self) -> &str {
+                &self.currency
+            }
+        }
+    )+};
 }
 
-impl Edition for JfjcmRules {
-    fn name(&self) -> &str {
-        &self.edition
-    }
-    fn valid_from(&self) -> NaiveDate {
-        self.valid_from
-    }
-    fn currency(&self) -> &str {
-        &self.currency
-    }
-}
+impl_edition!(JcmModelProjectRules, JfjcmRules);
 
 /// The edition the query names (else the newest), checked against the query's currency.
 fn pick<'a, T: Edition>(
