@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use fieldbook_core::catalogue::TechnologyCatalogue;
 use fieldbook_core::units::UnitCatalogue;
 use fieldbook_core::{ValidationError, KINDS};
+use fieldbook_estimate::rules::Rules;
+use fieldbook_proposal::EstimateReport;
 use fieldbook_store::{BlobStore, Change, Hit, ListQuery, Record, Store, StoreError, UndoOutcome};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -238,22 +240,114 @@ pub async fn set_language(state: State<'_, AppState>, language: String) -> CmdRe
     with_store(&state, move |s| s.set_setting("language", &language)).await
 }
 
-/// Which financing schemes fit a study today, and what is missing to decide.
+fn rules() -> &'static Rules {
+    Rules::shipped()
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Which financing schemes fit a study (or one of its candidate technologies)
+/// today, and what is missing to decide.
 #[tauri::command]
 pub async fn advise(
     state: State<'_, AppState>,
     study_id: String,
+    technology_id: Option<String>,
 ) -> CmdResult<fieldbook_estimate::advisor::Advice> {
     with_store(&state, move |s| {
-        let facts = fieldbook_proposal::study_facts(s, &study_id)?;
-        let today = chrono::Utc::now().date_naive();
+        let facts = fieldbook_proposal::study_facts(
+            s,
+            rules(),
+            &study_id,
+            technology_id.as_deref(),
+            today(),
+        )?;
         Ok(fieldbook_estimate::advisor::advise(
-            fieldbook_estimate::rules::Rules::shipped(),
+            rules(),
             &facts,
-            today,
+            today(),
         ))
     })
     .await
+}
+
+/// The methodologies of the rule pack with their parameters, units and defaults.
+#[tauri::command]
+pub fn methodologies() -> Vec<fieldbook_estimate::rules::Methodology> {
+    rules().methodologies.clone()
+}
+
+/// The cost-effectiveness threshold (JPY per tonne) the user compares
+/// against; empty goes back to the rule pack's value.
+#[tauri::command]
+pub async fn set_cost_threshold(state: State<'_, AppState>, value: String) -> CmdResult<()> {
+    let value = value.trim().to_string();
+    let positive = fieldbook_core::validate::parse_decimal(&value)
+        .is_some_and(|d| d.is_sign_positive() && !d.is_zero());
+    if !value.is_empty() && !positive {
+        return Err(CommandError::new(
+            "invalid",
+            format!("the threshold must be a positive number of JPY per tonne, not '{value}'"),
+            Some("threshold"),
+        ));
+    }
+    with_store(&state, move |s| {
+        if value.is_empty() {
+            s.clear_setting(fieldbook_proposal::THRESHOLD_SETTING)
+        } else {
+            s.set_setting(fieldbook_proposal::THRESHOLD_SETTING, &value)
+        }
+    })
+    .await
+}
+
+/// One saved estimate evaluated: emissions with the working, subsidies side by
+/// side, cost-effectiveness and finance with and without the subsidy.
+#[tauri::command]
+pub async fn evaluate_estimate(
+    state: State<'_, AppState>,
+    estimate_id: String,
+) -> CmdResult<EstimateReport> {
+    with_store(&state, move |s| {
+        fieldbook_proposal::evaluate(s, rules(), &estimate_id, today())
+    })
+    .await
+}
+
+/// Every estimate of a study evaluated, for the chart of reductions by technology.
+#[tauri::command]
+pub async fn study_estimates(
+    state: State<'_, AppState>,
+    study_id: String,
+) -> CmdResult<Vec<EstimateReport>> {
+    with_store(&state, move |s| {
+        fieldbook_proposal::study_estimates(s, rules(), &study_id, today())
+    })
+    .await
+}
+
+/// For each parameter of a methodology, the study's measurements that convert to its unit.
+#[tauri::command]
+pub async fn measurement_candidates(
+    state: State<'_, AppState>,
+    study_id: String,
+    methodology: String,
+) -> CmdResult<Vec<fieldbook_proposal::ParamCandidates>> {
+    let found = with_store(&state, move |s| {
+        Ok(fieldbook_proposal::measurement_candidates(
+            s,
+            rules(),
+            &methodology,
+            &study_id,
+        ))
+    })
+    .await?;
+    found.map_err(|e| match e {
+        fieldbook_proposal::InputError::Store(e) => CommandError::from(e),
+        other => CommandError::new("estimate", other.to_string(), Some("methodology")),
+    })
 }
 
 /// The study's credit shares applied to `issued` tonnes; a plan that breaks the

@@ -51,6 +51,11 @@ fn main() {
             commands::set_language,
             commands::advise,
             commands::credit_split,
+            commands::methodologies,
+            commands::set_cost_threshold,
+            commands::evaluate_estimate,
+            commands::study_estimates,
+            commands::measurement_candidates,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

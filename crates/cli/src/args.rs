@@ -121,6 +121,11 @@ fn kind_command(kind: &'static KindSpec) -> Command {
                 .about("Bring back from the Trash")
                 .arg(id_arg()),
         );
+    if kind.name == "estimate" {
+        cmd = cmd
+            .about("Estimate records, and the calculations behind them")
+            .subcommands(crate::estimates::estimate_subcommands());
+    }
     if kind.name == "attachment" {
         cmd = cmd.subcommand(
             Command::new("file")

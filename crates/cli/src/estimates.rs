@@ -24,117 +24,131 @@ fn decimal_arg(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
+/// The calculations under `fieldbook estimate`, beside the estimate records'
+/// add/list/show/edit/rm/restore.
+pub const CALCULATIONS: &[&str] = &[
+    "emissions",
+    "subsidy",
+    "cost-effectiveness",
+    "finance",
+    "evaluate",
+];
+
+pub fn estimate_subcommands() -> [Command; 5] {
+    [
+        Command::new("emissions")
+            .about("ER = RE − PE for a methodology (annual reduction rounded down)")
+            .arg(
+                Arg::new("methodology")
+                    .long("methodology")
+                    .required(true)
+                    .value_name("ID"),
+            )
+            .arg(
+                Arg::new("param")
+                    .long("param")
+                    .value_name("NAME=VALUE")
+                    .action(ArgAction::Append)
+                    .help("A parameter in its unit (see `fieldbook methodology show ID`)"),
+            )
+            .arg(
+                Arg::new("measurement")
+                    .long("measurement")
+                    .value_name("NAME=MEASUREMENT_ID")
+                    .action(ArgAction::Append)
+                    .help("Take a parameter from a finding's measurement (converted to its unit)"),
+            )
+            .arg(
+                Arg::new("durable-years")
+                    .long("durable-years")
+                    .value_parser(value_parser!(u32))
+                    .help("Legal durable years (default: the rule pack's)"),
+            ),
+        Command::new("subsidy")
+            .about("JCM Model Project or JFJCM amount under a rule edition")
+            .arg(
+                Arg::new("scheme")
+                    .long("scheme")
+                    .required(true)
+                    .value_parser([
+                        "jcm-model-project",
+                        "jfjcm-sovereign",
+                        "jfjcm-non-sovereign",
+                    ]),
+            )
+            .arg(
+                Arg::new("country")
+                    .long("country")
+                    .required(true)
+                    .value_name("ISO2"),
+            )
+            .arg(decimal_arg(
+                "eligible-cost",
+                "Eligible cost (JCM Model Project)",
+            ))
+            .arg(decimal_arg("total-cost", "Total project cost (JFJCM)"))
+            .arg(Arg::new("currency").long("currency").required(true))
+            .arg(
+                Arg::new("similar-projects")
+                    .long("similar-projects")
+                    .default_value("0")
+                    .value_parser(value_parser!(u32)),
+            )
+            .arg(Arg::new("edition").long("edition"))
+            .arg(date_flag(
+                "Date of the partner-country list (default: today)",
+            )),
+        Command::new("cost-effectiveness")
+            .about("Subsidy (JPY) per tonne over the durable years")
+            .arg(decimal_arg("subsidy-jpy", "Subsidy in JPY").required(true))
+            .arg(decimal_arg("reduction-t-per-year", "Annual reduction, t CO2").required(true))
+            .arg(
+                Arg::new("durable-years")
+                    .long("durable-years")
+                    .required(true)
+                    .value_parser(value_parser!(u32)),
+            ),
+        Command::new("finance")
+            .about("NPV, IRR and paybacks with and without the subsidy")
+            .arg(decimal_arg("capex", "Up-front cost").required(true))
+            .arg(decimal_arg("opex", "Operating cost per year").required(true))
+            .arg(decimal_arg("savings", "Savings per year").required(true))
+            .arg(
+                Arg::new("years")
+                    .long("years")
+                    .required(true)
+                    .value_parser(value_parser!(u32)),
+            )
+            .arg(decimal_arg("discount-rate", "A fraction: 0.05 for 5 %").required(true))
+            .arg(decimal_arg("subsidy", "Subsidy received up front"))
+            .arg(decimal_arg(
+                "reduction-t-per-year",
+                "For the cost per tonne abated",
+            )),
+        Command::new("evaluate")
+            .about("A saved estimate worked out: emissions, subsidies, cost-effectiveness, finance")
+            .arg(Arg::new("id").required(true).value_name("ESTIMATE_ID"))
+            .arg(date_flag(
+                "Date the partner lists apply at (default: today)",
+            )),
+    ]
+}
+
+fn date_flag(help: &'static str) -> Arg {
+    Arg::new("date").long("date").help(help)
+}
+
+/// The top-level commands of the estimate engine.
 pub fn commands() -> [Command; 4] {
-    let estimate = Command::new("estimate")
-        .about("Emission reductions, subsidies, cost-effectiveness and finance")
+    let credits = Command::new("credits")
+        .about("Credit allocation")
         .subcommand_required(true)
         .subcommand(
-            Command::new("emissions")
-                .about("ER = RE − PE for a methodology (annual reduction rounded down)")
-                .arg(
-                    Arg::new("methodology")
-                        .long("methodology")
-                        .required(true)
-                        .value_name("ID"),
-                )
-                .arg(
-                    Arg::new("param")
-                        .long("param")
-                        .value_name("NAME=VALUE")
-                        .action(ArgAction::Append)
-                        .help("A parameter in its unit (see `fieldbook methodology show ID`)"),
-                )
-                .arg(
-                    Arg::new("measurement")
-                        .long("measurement")
-                        .value_name("NAME=MEASUREMENT_ID")
-                        .action(ArgAction::Append)
-                        .help(
-                            "Take a parameter from a finding's measurement (converted to its unit)",
-                        ),
-                )
-                .arg(
-                    Arg::new("durable-years")
-                        .long("durable-years")
-                        .value_parser(value_parser!(u32))
-                        .help("Legal durable years (default: the rule pack's)"),
-                ),
-        )
-        .subcommand(
-            Command::new("subsidy")
-                .about("JCM Model Project or JFJCM amount under a rule edition")
-                .arg(
-                    Arg::new("scheme")
-                        .long("scheme")
-                        .required(true)
-                        .value_parser([
-                            "jcm-model-project",
-                            "jfjcm-sovereign",
-                            "jfjcm-non-sovereign",
-                        ]),
-                )
-                .arg(
-                    Arg::new("country")
-                        .long("country")
-                        .required(true)
-                        .value_name("ISO2"),
-                )
-                .arg(decimal_arg(
-                    "eligible-cost",
-                    "Eligible cost (JCM Model Project)",
-                ))
-                .arg(decimal_arg("total-cost", "Total project cost (JFJCM)"))
-                .arg(Arg::new("currency").long("currency").required(true))
-                .arg(
-                    Arg::new("similar-projects")
-                        .long("similar-projects")
-                        .default_value("0")
-                        .value_parser(value_parser!(u32)),
-                )
-                .arg(Arg::new("edition").long("edition"))
-                .arg(
-                    Arg::new("date")
-                        .long("date")
-                        .help("Date of the partner-country list (default: today)"),
-                ),
-        )
-        .subcommand(
-            Command::new("cost-effectiveness")
-                .about("Subsidy (JPY) per tonne over the durable years")
-                .arg(decimal_arg("subsidy-jpy", "Subsidy in JPY").required(true))
-                .arg(decimal_arg("reduction-t-per-year", "Annual reduction, t CO2").required(true))
-                .arg(
-                    Arg::new("durable-years")
-                        .long("durable-years")
-                        .required(true)
-                        .value_parser(value_parser!(u32)),
-                ),
-        )
-        .subcommand(
-            Command::new("finance")
-                .about("NPV, IRR and paybacks with and without the subsidy")
-                .arg(decimal_arg("capex", "Up-front cost").required(true))
-                .arg(decimal_arg("opex", "Operating cost per year").required(true))
-                .arg(decimal_arg("savings", "Savings per year").required(true))
-                .arg(
-                    Arg::new("years")
-                        .long("years")
-                        .required(true)
-                        .value_parser(value_parser!(u32)),
-                )
-                .arg(decimal_arg("discount-rate", "A fraction: 0.05 for 5 %").required(true))
-                .arg(decimal_arg("subsidy", "Subsidy received up front"))
-                .arg(decimal_arg(
-                    "reduction-t-per-year",
-                    "For the cost per tonne abated",
-                )),
-        )
-        .subcommand(
-            Command::new("credits")
+            Command::new("split")
                 .about("Split issued credits into whole tonnes by largest remainder")
                 .arg(
-                    Arg::new("issued")
-                        .long("issued")
+                    Arg::new("total")
+                        .long("total")
                         .required(true)
                         .value_parser(value_parser!(u64)),
                 )
@@ -168,27 +182,22 @@ pub fn commands() -> [Command; 4] {
         );
     let advise = Command::new("advise")
         .about("Exit-strategy advisor: which schemes fit a study, and what is missing")
-        .arg(Arg::new("study").required(true).value_name("STUDY_ID"))
-        .arg(decimal_arg(
-            "reduction-t-per-year",
-            "The study's estimated annual reduction",
-        ))
-        .arg(decimal_arg(
-            "subsidy-jpy",
-            "The expected JCM Model Project subsidy",
-        ))
         .arg(
-            Arg::new("no-other-japanese-subsidy")
-                .long("no-other-japanese-subsidy")
-                .action(ArgAction::SetTrue)
-                .help("Attest that no other Japanese subsidy covers the equipment"),
+            Arg::new("study")
+                .long("study")
+                .required(true)
+                .value_name("STUDY_ID"),
         )
         .arg(
-            Arg::new("date")
-                .long("date")
-                .help("Date the partner lists apply at (default: today)"),
-        );
-    [estimate, methodology, funds, advise]
+            Arg::new("technology")
+                .long("technology")
+                .value_name("TECHNOLOGY_ID")
+                .help("Advise for one candidate technology of the study"),
+        )
+        .arg(date_flag(
+            "Date the partner lists apply at (default: today)",
+        ));
+    [credits, methodology, funds, advise]
 }
 
 fn decimal(sub: &ArgMatches, name: &str) -> Result<Option<Decimal>> {
@@ -319,21 +328,14 @@ pub fn run_estimate(
             };
             serde_json::to_value(finance::evaluate(&input)?)?
         }
-        "credits" => {
-            let mut shares = Vec::new();
-            for s in m.get_many::<String>("share").into_iter().flatten() {
-                let (party, percent) = s
-                    .split_once('=')
-                    .with_context(|| format!("--share {s}: write it as PARTY=PERCENT"))?;
-                let percent = fieldbook_core::validate::parse_decimal(percent)
-                    .with_context(|| format!("--share {party}: '{percent}' is not a number"))?;
-                shares.push(credits::Share {
-                    party: party.to_string(),
-                    percent,
-                });
-            }
-            let issued = *m.get_one::<u64>("issued").expect("required");
-            serde_json::to_value(credits::split(issued, &shares)?)?
+        "evaluate" => {
+            let id = m.get_one::<String>("id").expect("required");
+            serde_json::to_value(fieldbook_proposal::evaluate(
+                &open_store()?,
+                rules,
+                id,
+                date_arg(m)?,
+            )?)?
         }
         other => unreachable!("clap offers no estimate {other}"),
     };
@@ -341,6 +343,34 @@ pub fn run_estimate(
     out.value(&value, |v| {
         serde_json::to_string_pretty(v).unwrap_or_default()
     })
+}
+
+pub fn run_credits(sub: &ArgMatches, out: &Output) -> Result<()> {
+    let (_, m) = sub.subcommand().expect("clap requires one");
+    let mut shares = Vec::new();
+    for s in m.get_many::<String>("share").into_iter().flatten() {
+        let (party, percent) = s
+            .split_once('=')
+            .with_context(|| format!("--share {s}: write it as PARTY=PERCENT"))?;
+        let percent = fieldbook_core::validate::parse_decimal(percent)
+            .with_context(|| format!("--share {party}: '{percent}' is not a number"))?;
+        shares.push(credits::Share {
+            party: party.to_string(),
+            percent,
+        });
+    }
+    let total = *m.get_one::<u64>("total").expect("required");
+    let allocations = credits::split(total, &shares)?;
+    out.value(
+        &json!({ "total": total, "allocations": allocations }),
+        |_| {
+            allocations
+                .iter()
+                .map(|a| format!("{:<24} {:>12} t", a.party, a.tonnes))
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+    )
 }
 
 pub fn run_methodology(sub: &ArgMatches, out: &Output) -> Result<()> {
@@ -416,13 +446,10 @@ pub fn run_funds(sub: &ArgMatches, out: &Output) -> Result<()> {
 
 pub fn run_advise(store: &fieldbook_store::Store, m: &ArgMatches, out: &Output) -> Result<()> {
     let study = m.get_one::<String>("study").expect("required");
-    let mut facts = fieldbook_proposal::study_facts(store, study)?;
-    facts.reduction_t_per_year = decimal(m, "reduction-t-per-year")?;
-    facts.subsidy_jpy = decimal(m, "subsidy-jpy")?;
-    if m.get_flag("no-other-japanese-subsidy") {
-        facts.no_other_japanese_subsidy = Some(true);
-    }
-    let advice = fieldbook_estimate::advisor::advise(Rules::shipped(), &facts, date_arg(m)?);
+    let technology = m.get_one::<String>("technology").map(String::as_str);
+    let date = date_arg(m)?;
+    let facts = fieldbook_proposal::study_facts(store, Rules::shipped(), study, technology, date)?;
+    let advice = fieldbook_estimate::advisor::advise(Rules::shipped(), &facts, date);
     out.value(&serde_json::to_value(&advice)?, |_| {
         let mut lines = Vec::new();
         for s in advice.schemes.iter().take(3) {

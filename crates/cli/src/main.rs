@@ -121,7 +121,14 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
                     .join("\n")
             })
         }
-        "estimate" => estimates::run_estimate(sub, out, || open(matches)),
+        "estimate"
+            if sub
+                .subcommand_name()
+                .is_some_and(|c| estimates::CALCULATIONS.contains(&c)) =>
+        {
+            estimates::run_estimate(sub, out, || open(matches))
+        }
+        "credits" => estimates::run_credits(sub, out),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),

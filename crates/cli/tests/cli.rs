@@ -247,7 +247,7 @@ fn bad_input_gets_a_one_line_message_naming_the_field() {
     let with_finding = cli.ok(&["dump"]);
     assert!(measurement("ten", "kW").contains("value:"));
     assert!(measurement("-3", "kW").contains("negative"));
-    assert!(measurement("3", "kWh/yr").contains("unit: unknown unit"));
+    assert!(measurement("3", "kWh/fortnight").contains("unit: unknown unit"));
     assert_eq!(cli.ok(&["dump"]), with_finding);
 }
 
@@ -452,9 +452,9 @@ fn estimates_from_the_shell() {
 fn credits_and_funds() {
     let cli = Cli::new();
     let split = cli.json(&[
-        "estimate",
         "credits",
-        "--issued",
+        "split",
+        "--total",
         "8947",
         "--share",
         "gov-japan=70",
@@ -463,7 +463,7 @@ fn credits_and_funds() {
         "--share",
         "mn-government=20",
     ]);
-    let tonnes: Vec<u64> = split
+    let tonnes: Vec<u64> = split["allocations"]
         .as_array()
         .unwrap()
         .iter()
@@ -471,9 +471,9 @@ fn credits_and_funds() {
         .collect();
     assert_eq!(tonnes, vec![6263, 895, 1789]);
     let e = cli.fails(&[
-        "estimate",
         "credits",
-        "--issued",
+        "split",
+        "--total",
         "10",
         "--share",
         "gov-japan=40",
@@ -617,26 +617,158 @@ fn the_advisor_says_what_is_missing() {
         .unwrap();
     let advice = cli.json(&[
         "advise",
+        "--study",
         semarang["id"].as_str().unwrap(),
         "--date",
         "2020-03-01",
     ]);
     let jcm = &advice["schemes"][0];
     assert_eq!(jcm["scheme"], "jcm-model-project");
-    assert_eq!(jcm["verdict"], "cannot_tell");
-    assert!(jcm["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["requirement"] == "quantified_reduction" && c["verdict"] == "cannot_tell"));
+    let verdict_of = |requirement: &str| {
+        jcm["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["requirement"] == requirement)
+            .map(|c| c["verdict"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    // The sample's saved estimate quantifies the reduction, but its subsidy
+    // (Rp 10 billion at the recorded rate, 50 %) is under the JPY 50 M floor.
+    assert_eq!(verdict_of("quantified_reduction"), "fits");
+    assert_eq!(verdict_of("subsidy_in_range"), "does_not_fit");
+    assert_eq!(verdict_of("japanese_representative"), "unknown");
+    assert_eq!(jcm["verdict"], "does_not_fit");
     assert!(advice["stakeholders"]
         .as_array()
         .unwrap()
         .iter()
         .all(|c| c["verdict"] == "fits"));
     assert!(cli
-        .fails(&["advise", "01a21e1c-93db-74c9-8749-f2ee681b9df5"])
+        .fails(&["advise", "--study", "01a21e1c-93db-74c9-8749-f2ee681b9df5"])
         .contains("no study"));
+}
+
+#[test]
+fn a_saved_estimate_is_worked_out_from_its_inputs() {
+    let cli = Cli::new();
+    let study = cli.json(&[
+        "study",
+        "add",
+        "--title",
+        "Mall PV",
+        "--fiscal-year",
+        "2024",
+    ]);
+    let sid = study["id"].as_str().unwrap();
+    let f = cli.json(&[
+        "finding",
+        "add",
+        "--study-id",
+        sid,
+        "--sector",
+        "energy",
+        "--title",
+        "PV meter",
+    ]);
+    let m = cli.json(&[
+        "measurement",
+        "add",
+        "--finding-id",
+        f["id"].as_str().unwrap(),
+        "--quantity",
+        "yearly output",
+        "--value",
+        "1,200",
+        "--unit",
+        "MWh/yr",
+    ]);
+    let e = cli.json(&[
+        "estimate",
+        "add",
+        "--study-id",
+        sid,
+        "--title",
+        "Rooftop PV",
+        "--methodology",
+        "solar-pv",
+        "--capex",
+        "200000000",
+        "--currency",
+        "JPY",
+    ]);
+    let eid = e["id"].as_str().unwrap();
+    cli.ok(&[
+        "estimate_input",
+        "add",
+        "--estimate-id",
+        eid,
+        "--name",
+        "generation_mwh",
+        "--measurement-id",
+        m["id"].as_str().unwrap(),
+    ]);
+    cli.ok(&[
+        "estimate_input",
+        "add",
+        "--estimate-id",
+        eid,
+        "--name",
+        "ef_t_per_mwh",
+        "--value",
+        "0.5",
+        "--source",
+        "utility letter 2024",
+        "--monitoring",
+        "A",
+    ]);
+    let report = cli.json(&["estimate", "evaluate", eid]);
+    let em = &report["emissions"];
+    assert_eq!(em["reduction_t_per_year"], "600");
+    assert_eq!(em["durable_years"], 17);
+    assert_eq!(em["lifetime_reduction_t"], "10200");
+    assert_eq!(em["inputs"][0]["provenance"]["kind"], "measurement");
+    assert_eq!(
+        em["inputs"][1]["provenance"]["source"],
+        "utility letter 2024"
+    );
+    let jcm = &report["subsidies"][0];
+    assert!(
+        jcm["error"]
+            .as_str()
+            .unwrap()
+            .contains("partner city's country"),
+        "{jcm}"
+    );
+
+    // A parameter the methodology does not have is named, and nothing else changes.
+    cli.ok(&[
+        "estimate_input",
+        "add",
+        "--estimate-id",
+        eid,
+        "--name",
+        "sunshine",
+        "--value",
+        "3",
+    ]);
+    let report = cli.json(&["estimate", "evaluate", eid]);
+    assert!(report["emissions"].is_null());
+    assert!(report["emissions_error"]
+        .as_str()
+        .unwrap()
+        .contains("'sunshine'"));
+    let bad = cli.fails(&[
+        "estimate",
+        "add",
+        "--study-id",
+        sid,
+        "--title",
+        "x",
+        "--methodology",
+        "wind-kite",
+    ]);
+    assert!(bad.contains("methodology"), "{bad}");
 }
 
 #[test]

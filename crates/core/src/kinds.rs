@@ -159,6 +159,32 @@ const fn duty(name: &'static str) -> FieldSpec {
     )
 }
 
+/// The methodology families of `assets/rules/methodologies.toml` (checked
+/// against the rule pack by the estimate crate's tests).
+pub const METHODOLOGIES: &[&str] = &[
+    "solar-pv",
+    "chiller-cop",
+    "absorption-chiller",
+    "refrigeration-cop",
+    "led",
+    "pump-efficiency",
+    "fuel-switch-vehicle",
+    "boiler-efficiency",
+    "biomass-power",
+];
+
+/// A statement the user attests to, or has not yet (empty).
+const fn attest(name: &'static str) -> FieldSpec {
+    field(
+        name,
+        FieldType::Enum {
+            options: &["yes", "no"],
+        },
+    )
+}
+
+const MONEY: FieldType = FieldType::Decimal { non_negative: true };
+
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
         name: "country",
@@ -390,6 +416,11 @@ pub const KINDS: &[KindSpec] = &[
             field("capex", FieldType::Decimal { non_negative: true }),
             field("currency", FieldType::Currency),
             field("need_ids", refs("need")),
+            // What the exit-strategy advisor cannot read from other records.
+            attest("no_other_japanese_subsidy"),
+            attest("proven_in_japan"),
+            attest("new_to_partner_country"),
+            attest("needs_customisation"),
             searchable(field("notes", LONG)),
         ],
     },
@@ -484,6 +515,86 @@ pub const KINDS: &[KindSpec] = &[
             ),
             searchable(field("partner_city_role", LONG)),
             searchable(field("notes", LONG)),
+        ],
+    },
+    KindSpec {
+        name: "estimate",
+        parent: Some("study_id"),
+        title: &["title"],
+        unique: &[],
+        fields: &[
+            required("study_id", r("study")),
+            field("technology_id", r("technology")),
+            searchable(required("title", TEXT)),
+            required(
+                "methodology",
+                FieldType::Enum {
+                    options: METHODOLOGIES,
+                },
+            ),
+            // Overrides the legal durable years of the rule pack.
+            field("durable_years", FieldType::Int { min: 1, max: 100 }),
+            field("capex", MONEY),
+            // The JCM Model Project's eligible cost when it differs from the capex.
+            field("eligible_cost", MONEY),
+            field("opex_per_year", MONEY),
+            field("savings_per_year", MONEY),
+            field("currency", FieldType::Currency),
+            // A fraction: 0.05 for 5 %.
+            field("discount_rate", MONEY),
+            // The finance lifetime; the durable years when empty.
+            field("finance_years", FieldType::Int { min: 1, max: 100 }),
+            with_default(
+                field("similar_projects", FieldType::Int { min: 0, max: 1000 }),
+                "0",
+            ),
+            // Subsidy rule editions; when empty, the editions in force on the
+            // day the estimate was made, so it keeps its numbers when a newer
+            // edition ships.
+            field("jcm_edition", TEXT),
+            field("jfjcm_edition", TEXT),
+            searchable(field("notes", LONG)),
+        ],
+    },
+    KindSpec {
+        name: "estimate_input",
+        parent: Some("estimate_id"),
+        title: &["name"],
+        unique: &[&["estimate_id", "name"]],
+        fields: &[
+            required("estimate_id", r("estimate")),
+            // A parameter of the estimate's methodology.
+            required("name", TEXT),
+            // Typed by the user (with `source`), unless a measurement is linked.
+            field(
+                "value",
+                FieldType::Decimal {
+                    non_negative: false,
+                },
+            ),
+            field("measurement_id", r("measurement")),
+            searchable(field("source", TEXT)),
+            // JCM monitoring option: A public/spec data, B invoices/meters, C measured.
+            field(
+                "monitoring",
+                FieldType::Enum {
+                    options: &["A", "B", "C"],
+                },
+            ),
+        ],
+    },
+    KindSpec {
+        name: "exchange_rate",
+        parent: None,
+        title: &["from_currency", "to_currency", "date"],
+        unique: &[&["from_currency", "to_currency", "date"]],
+        fields: &[
+            required("from_currency", FieldType::Currency),
+            required("to_currency", FieldType::Currency),
+            // How many `to_currency` one `from_currency` buys.
+            required("rate", MONEY),
+            required("date", FieldType::Date),
+            searchable(field("source", TEXT)),
         ],
     },
 ];

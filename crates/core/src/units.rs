@@ -24,6 +24,15 @@ pub struct Currency {
     pub name_en: String,
 }
 
+/// A yearly rate dimension and the amount it gives over one year.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Yearly {
+    pub rate: String,
+    pub amount: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub scale: Decimal,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnitCatalogue {
     pub source: String,
@@ -33,6 +42,8 @@ pub struct UnitCatalogue {
     pub units: Vec<Unit>,
     #[serde(rename = "currency")]
     pub currencies: Vec<Currency>,
+    #[serde(default)]
+    pub yearly: Vec<Yearly>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +92,16 @@ impl UnitCatalogue {
                 return Err(format!(
                     "dimension {dim}: base unit {base} missing or factor not 1"
                 ));
+            }
+        }
+        for y in &cat.yearly {
+            for dim in [&y.rate, &y.amount] {
+                if !cat.dimensions.contains_key(dim) {
+                    return Err(format!("yearly: unknown dimension {dim}"));
+                }
+            }
+            if y.scale <= Decimal::ZERO {
+                return Err(format!("yearly {}: scale is not positive", y.rate));
             }
         }
         let mut codes: Vec<&str> = cat.units.iter().map(|u| u.code.as_str()).collect();
@@ -156,6 +177,40 @@ impl UnitCatalogue {
             .map(|v| v.normalize())
             .ok_or_else(overflow)
     }
+
+    /// Like [`convert`](Self::convert), but a yearly rate also converts to the
+    /// amount it gives over one year (`L/yr` → `L`): the methodologies' inputs
+    /// are amounts per year.
+    pub fn convert_yearly(
+        &self,
+        value: Decimal,
+        from: &str,
+        to: &str,
+    ) -> Result<Decimal, UnitError> {
+        let err = match self.convert(value, from, to) {
+            Err(e @ UnitError::Incompatible { .. }) => e,
+            done => return done,
+        };
+        let (f, t) = (self.unit(from), self.unit(to));
+        let Some((f, t, y)) = f.zip(t).and_then(|(f, t)| {
+            self.yearly
+                .iter()
+                .find(|y| y.rate == f.dimension && y.amount == t.dimension)
+                .map(|y| (f, t, y))
+        }) else {
+            return Err(err);
+        };
+        value
+            .checked_mul(f.factor)
+            .and_then(|v| v.checked_mul(y.scale))
+            .and_then(|v| v.checked_div(t.factor))
+            .map(|v| v.normalize())
+            .ok_or(UnitError::Overflow {
+                value,
+                from: from.into(),
+                to: to.into(),
+            })
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +262,24 @@ mod tests {
             Err(UnitError::Currency { .. })
         ));
         assert_eq!(cat.convert(d("5"), "JPY", "JPY").unwrap(), d("5"));
+    }
+
+    #[test]
+    fn a_yearly_rate_gives_its_amount_over_a_year() {
+        let cat = UnitCatalogue::shipped();
+        assert_eq!(
+            cat.convert_yearly(d("1.5"), "kL/yr", "L").unwrap(),
+            d("1500")
+        );
+        assert_eq!(
+            cat.convert_yearly(d("1200"), "MWh/yr", "MWh").unwrap(),
+            d("1200")
+        );
+        assert_eq!(cat.convert_yearly(d("2"), "t/yr", "kg").unwrap(), d("2000"));
+        assert_eq!(cat.convert_yearly(d("3"), "MWh", "kWh").unwrap(), d("3000"));
+        // Only rate → amount, never the other way or across dimensions.
+        assert!(cat.convert_yearly(d("1"), "L", "L/yr").is_err());
+        assert!(cat.convert_yearly(d("1"), "L/yr", "kg").is_err());
     }
 
     #[test]

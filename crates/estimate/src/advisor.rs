@@ -12,7 +12,8 @@ use crate::rules::Rules;
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Fits,
-    CannotTell,
+    /// Cannot tell yet: something the requirement needs is missing from the records.
+    Unknown,
     DoesNotFit,
 }
 
@@ -69,6 +70,13 @@ pub struct StudyFacts {
     pub subsidy_jpy: Option<Decimal>,
     /// The user's attestation that the equipment gets no other Japanese subsidy.
     pub no_other_japanese_subsidy: Option<bool>,
+    /// Low-carbon Technology Innovation (GB Table 9), as the user attests:
+    /// proven in Japan, new to the partner country, needing customisation.
+    pub proven_in_japan: Option<bool>,
+    pub new_to_partner_country: Option<bool>,
+    pub needs_customisation: Option<bool>,
+    /// Past adopted JCM projects with similar technology in the country.
+    pub similar_projects: Option<u32>,
 }
 
 fn check(requirement: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
@@ -87,7 +95,7 @@ fn scheme(id: &str, name: &str, checks: Vec<Check>) -> SchemeAdvice {
             .iter()
             .map(|c| c.verdict)
             .max()
-            .unwrap_or(Verdict::CannotTell),
+            .unwrap_or(Verdict::Unknown),
         checks,
     }
 }
@@ -110,27 +118,17 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         ),
         None => check(
             "quantified_reduction",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: an emission-reduction estimate",
         ),
     };
-    let no_other = match facts.no_other_japanese_subsidy {
-        Some(true) => check(
-            "no_other_japanese_subsidy",
-            Verdict::Fits,
-            "attested: no other Japanese subsidy on this equipment",
-        ),
-        Some(false) => check(
-            "no_other_japanese_subsidy",
-            Verdict::DoesNotFit,
-            "the equipment receives another Japanese subsidy",
-        ),
-        None => check(
-            "no_other_japanese_subsidy",
-            Verdict::CannotTell,
-            "missing: attest that no other Japanese subsidy covers the equipment",
-        ),
-    };
+    let no_other = attested(
+        "no_other_japanese_subsidy",
+        facts.no_other_japanese_subsidy,
+        "attested: no other Japanese subsidy on this equipment",
+        "the equipment receives another Japanese subsidy",
+        "missing: attest that no other Japanese subsidy covers the equipment",
+    );
     let mut schemes = Vec::new();
 
     let jcm_mp = rules
@@ -159,7 +157,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         ),
         _ => check(
             "subsidy_in_range",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: a subsidy estimate",
         ),
     };
@@ -190,7 +188,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         ),
         None => check(
             "within_three_years",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the study's number of years",
         ),
     };
@@ -198,7 +196,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
     let lcti_country = match jcm_partner.verdict {
         Verdict::DoesNotFit => check(
             "jcm_partner",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             format!(
                 "{}; could the country become a JCM partner?",
                 jcm_partner.detail
@@ -215,10 +213,20 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
             consortium,
             energy.clone(),
             within_three_years,
-            check(
+            attested(
                 "proven_in_japan",
-                Verdict::CannotTell,
-                "missing: is the technology proven in Japan and new to the partner country?",
+                facts.proven_in_japan,
+                "attested: proven in Japan, not at the research stage",
+                "the technology is not yet proven in Japan",
+                "missing: attest that the technology is proven in Japan",
+            ),
+            new_to_country_check(facts),
+            attested(
+                "needs_customisation",
+                facts.needs_customisation,
+                "attested: it must be re-engineered for the partner country's market",
+                "it needs no customisation: the programme funds co-innovation",
+                "missing: attest whether it needs customising for the partner country",
             ),
         ],
     ));
@@ -247,7 +255,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         }
         _ => check(
             "jfjcm_eligible",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the partner city's country",
         ),
     };
@@ -259,7 +267,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
             energy,
             check(
                 "adb_project",
-                Verdict::CannotTell,
+                Verdict::Unknown,
                 "missing: is there an ADB-financed project to join?",
             ),
         ],
@@ -290,7 +298,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
                 applicant,
                 check(
                     "fund_requirements",
-                    Verdict::CannotTell,
+                    Verdict::Unknown,
                     format!(
                         "missing: the requirements of the fund's current call ({})",
                         fund.administered_by
@@ -319,6 +327,40 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
     }
 }
 
+/// A requirement the user attests to: yes fits, no does not, unanswered is unknown.
+fn attested(
+    requirement: &'static str,
+    answer: Option<bool>,
+    yes: &str,
+    no: &str,
+    missing: &str,
+) -> Check {
+    match answer {
+        Some(true) => check(requirement, Verdict::Fits, yes),
+        Some(false) => check(requirement, Verdict::DoesNotFit, no),
+        None => check(requirement, Verdict::Unknown, missing),
+    }
+}
+
+/// GB Table 9: innovative, with low adoption in the partner country and not
+/// already used in similar projects there.
+fn new_to_country_check(facts: &StudyFacts) -> Check {
+    match facts.similar_projects {
+        Some(n) if n > 0 => check(
+            "new_to_partner_country",
+            Verdict::DoesNotFit,
+            format!("{n} similar JCM project(s) already adopted in the country"),
+        ),
+        _ => attested(
+            "new_to_partner_country",
+            facts.new_to_partner_country,
+            "attested: innovative, with low adoption in the partner country",
+            "the technology is already common in the partner country",
+            "missing: attest that the technology is new to the partner country",
+        ),
+    }
+}
+
 fn stakeholder(code: &'static str, present: bool, what: &str) -> Check {
     if present {
         check(code, Verdict::Fits, format!("{what} takes part"))
@@ -335,7 +377,7 @@ fn jcm_partner_check(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Chec
     let Some(country) = &facts.host_country else {
         return check(
             "jcm_partner",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the partner city's country",
         );
     };
@@ -352,7 +394,7 @@ fn jcm_partner_check(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Chec
         ),
         None => check(
             "jcm_partner",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             format!("no JCM partner list known for {date}"),
         ),
     }
@@ -367,7 +409,7 @@ fn representative_check(facts: &StudyFacts) -> Check {
     match reps.as_slice() {
         [] => check(
             "japanese_representative",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the consortium's representative participant",
         ),
         [m] if m.org_kind == "japanese_company" => check(
@@ -399,7 +441,7 @@ fn consortium_check(facts: &StudyFacts) -> Check {
     if participants.clone().next().is_none() {
         return check(
             "international_consortium",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the consortium's participants",
         );
     }
@@ -417,7 +459,7 @@ fn consortium_check(facts: &StudyFacts) -> Check {
     } else if unknown > 0 {
         check(
             "international_consortium",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: the country of some participants",
         )
     } else {
@@ -434,7 +476,7 @@ fn energy_check(facts: &StudyFacts) -> Check {
     if facts.methodologies.is_empty() {
         check(
             "energy_derived_co2",
-            Verdict::CannotTell,
+            Verdict::Unknown,
             "missing: a candidate technology",
         )
     } else {

@@ -30,6 +30,9 @@ pub struct FinanceCase {
     pub discounted_payback_years: Option<Decimal>,
     /// −NPV per tonne reduced over the life: negative means the project saves money.
     pub cost_per_t_abated: Option<Decimal>,
+    /// The undiscounted cash position at the end of each year, year 0 first
+    /// (−upfront): what the cumulative cash-flow chart draws.
+    pub cumulative_cash_flow: Vec<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -103,6 +106,14 @@ fn case(input: &FinanceInput, upfront: Decimal) -> Result<FinanceCase, FinanceEr
         )
         .map(|y| y.round_dp(RATIO_DP)),
         cost_per_t_abated: lifetime_t.map(|t| round_money(-npv / t)),
+        cumulative_cash_flow: (0..=input.years)
+            .map(|year| {
+                net.checked_mul(Decimal::from(year))
+                    .and_then(|gained| gained.checked_sub(upfront))
+                    .map(round_money)
+                    .ok_or(FinanceError::Overflow)
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -116,7 +127,12 @@ fn npv(upfront: Decimal, net: Decimal, years: u32, rate: Decimal) -> Option<Deci
     let mut factor = Decimal::ONE;
     let mut total = -upfront;
     for _ in 0..years {
-        factor = factor.checked_mul(growth)?;
+        factor = match factor.checked_mul(growth) {
+            Some(f) => f,
+            // Beyond Decimal's range the remaining discounted flows are nil.
+            None if growth > Decimal::ONE => break,
+            None => return None,
+        };
         total = total.checked_add(net.checked_div(factor)?)?;
     }
     Some(total)
@@ -128,20 +144,21 @@ fn irr(upfront: Decimal, net: Decimal, years: u32) -> Option<Decimal> {
     if net <= Decimal::ZERO || upfront <= Decimal::ZERO {
         return None;
     }
+    // Near −100 % the discount factors vanish and the NPV is too large to
+    // represent: an NPV that does not compute counts as above zero.
+    let above_zero = |rate| npv(upfront, net, years, rate).is_none_or(|v| v > Decimal::ZERO);
     let mut low = Decimal::new(-9999, 4); // −99.99 %
     let mut high = Decimal::from(100); // 10,000 %
-    if npv(upfront, net, years, low)? < Decimal::ZERO {
-        return None;
-    }
-    if npv(upfront, net, years, high).is_some_and(|v| v > Decimal::ZERO) {
+    if !above_zero(low) || above_zero(high) {
         return None;
     }
     let tolerance = Decimal::new(1, 10);
     while high - low > tolerance {
         let mid = (low + high) / Decimal::TWO;
-        match npv(upfront, net, years, mid) {
-            Some(v) if v > Decimal::ZERO => low = mid,
-            _ => high = mid,
+        if above_zero(mid) {
+            low = mid;
+        } else {
+            high = mid;
         }
     }
     Some((low + high) / Decimal::TWO)
@@ -215,6 +232,31 @@ mod tests {
         let dp = c.discounted_payback_years.unwrap();
         assert!((dp - d("4.2633")).abs() < d("0.001"), "{dp}");
         assert_eq!(c.cost_per_t_abated, Some(d("-0.05")));
+        assert_eq!(
+            c.cumulative_cash_flow,
+            ["-1000", "-700", "-400", "-100", "200", "500"].map(d)
+        );
+    }
+
+    #[test]
+    fn large_sums_in_rupiah_still_have_an_irr() {
+        // 10 billion IDR up front, 4.4 billion a year net for 5 years: 33.70 %
+        // (checked by an independent bisection in floating point).
+        let r = evaluate(&input(
+            "10000000000",
+            "500000000",
+            "4900000000",
+            5,
+            "0.08",
+            "0",
+        ))
+        .unwrap();
+        let irr = r.without_subsidy.irr.expect("it pays back");
+        assert!((irr - d("0.337016")).abs() < d("0.000002"), "{irr}");
+        // And over a long life, where (1 + r)^n underflows near −100 %.
+        let r = evaluate(&input("150000000", "1000000", "21000000", 18, "0.06", "0")).unwrap();
+        let irr = r.without_subsidy.irr.expect("it pays back");
+        assert!((irr - d("0.114339")).abs() < d("0.000002"), "{irr}");
     }
 
     #[test]

@@ -237,6 +237,9 @@ impl Rules {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.schemes.jcm_model_project.is_empty() || self.schemes.jfjcm.is_empty() {
+            return Err("schemes.toml: every scheme needs at least one edition".into());
+        }
         let units = UnitCatalogue::shipped();
         for m in &self.methodologies {
             if self.durable_asset(&m.durable_years).is_none() {
@@ -310,6 +313,15 @@ impl Rules {
         self.durable_years.assets.iter().find(|a| a.key == key)
     }
 
+    /// The newest grid emission factor recorded for a country.
+    pub fn grid_factor(&self, country: &str) -> Option<&GridFactor> {
+        self.factors
+            .grids
+            .iter()
+            .filter(|g| g.country == country)
+            .max_by(|a, b| a.year.cmp(&b.year))
+    }
+
     pub fn country_edition(&self, id: &str) -> Option<&CountryEdition> {
         self.countries.editions.iter().find(|e| e.id == id)
     }
@@ -360,6 +372,16 @@ impl Fuel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_record_kinds_offer_exactly_the_packs_methodologies() {
+        let ids: Vec<&str> = Rules::shipped()
+            .methodologies
+            .iter()
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(ids, fieldbook_core::kinds::METHODOLOGIES);
+    }
 
     #[test]
     fn shipped_packs_load_and_cross_check() {

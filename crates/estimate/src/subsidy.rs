@@ -134,6 +134,40 @@ fn pick<'a, T: Edition>(
     Ok(e)
 }
 
+/// The edition of `scheme` called `name`, else the one in force on `date`
+/// (the earliest when none was yet), with the currency its amounts are in;
+/// `None` for an unknown name.
+pub fn edition(
+    rules: &Rules,
+    scheme: Scheme,
+    name: Option<&str>,
+    date: NaiveDate,
+) -> Option<(String, String)> {
+    fn find<'a, T: Edition>(
+        editions: &'a [T],
+        name: Option<&str>,
+        date: NaiveDate,
+    ) -> Option<&'a T> {
+        match name {
+            Some(n) => editions.iter().find(|e| e.name() == n),
+            None => editions
+                .iter()
+                .filter(|e| e.valid_from() <= date)
+                .max_by_key(|e| e.valid_from())
+                .or_else(|| editions.iter().min_by_key(|e| e.valid_from())),
+        }
+    }
+    let pair = |e: &dyn Edition| (e.name().to_string(), e.currency().to_string());
+    match scheme {
+        Scheme::JcmModelProject => {
+            find(&rules.schemes.jcm_model_project, name, date).map(|e| pair(e))
+        }
+        Scheme::JfjcmSovereign | Scheme::JfjcmNonSovereign => {
+            find(&rules.schemes.jfjcm, name, date).map(|e| pair(e))
+        }
+    }
+}
+
 pub fn estimate(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError> {
     if q.cost.is_sign_negative() && !q.cost.is_zero() {
         return Err(SubsidyError::Negative);

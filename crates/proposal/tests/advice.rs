@@ -29,7 +29,7 @@ fn semarang_study_from_records_to_advice() {
     let date = NaiveDate::from_ymd_opt(2020, 3, 1).unwrap();
     let rules = Rules::shipped();
 
-    let facts = fieldbook_proposal::study_facts(&store, &study).unwrap();
+    let facts = fieldbook_proposal::study_facts(&store, rules, &study, None, date).unwrap();
     assert_eq!(facts.host_country.as_deref(), Some("ID"));
     assert!(
         facts.has_japanese_company && facts.has_japanese_local_government && facts.has_partner_city
@@ -42,20 +42,26 @@ fn semarang_study_from_records_to_advice() {
         .all(|c| c.verdict == Verdict::Fits));
     let jcm = &advice.schemes[0];
     assert_eq!(jcm.scheme, "jcm-model-project");
+    let verdict = |scheme: &fieldbook_estimate::advisor::SchemeAdvice, requirement: &str| {
+        scheme
+            .checks
+            .iter()
+            .find(|c| c.requirement == requirement)
+            .map(|c| c.verdict)
+    };
+    // The sample's saved estimate gives the reduction and the subsidy.
+    assert_eq!(facts.reduction_t_per_year, Some(Decimal::from(1584)));
+    assert_eq!(facts.subsidy_jpy, Some(Decimal::from(38_500_000)));
+    assert_eq!(verdict(jcm, "quantified_reduction"), Some(Verdict::Fits));
     assert_eq!(
-        jcm.verdict,
-        Verdict::CannotTell,
-        "no consortium or estimate yet: {jcm:?}"
+        verdict(jcm, "japanese_representative"),
+        Some(Verdict::Unknown)
     );
-    let missing: Vec<&str> = jcm
-        .checks
-        .iter()
-        .filter(|c| c.verdict == Verdict::CannotTell)
-        .map(|c| c.requirement)
-        .collect();
-    assert!(
-        missing.contains(&"japanese_representative") && missing.contains(&"quantified_reduction")
+    assert_eq!(
+        verdict(jcm, "no_other_japanese_subsidy"),
+        Some(Verdict::Unknown)
     );
+    assert_eq!(verdict(jcm, "subsidy_in_range"), Some(Verdict::DoesNotFit));
 
     // Form the consortium: Hokusan (Japan) represents, Trans Semarang (Indonesia) partners.
     let orgs = store.list("org", &Default::default()).unwrap();
@@ -85,20 +91,60 @@ fn semarang_study_from_records_to_advice() {
             )
             .unwrap();
     }
-    let mut facts = fieldbook_proposal::study_facts(&store, &study).unwrap();
-    facts.reduction_t_per_year = Some(Decimal::from(1870));
-    facts.subsidy_jpy = Some(Decimal::from(150_000_000));
-    facts.no_other_japanese_subsidy = Some(true);
-    let jcm = advise(rules, &facts, date).schemes.remove(0);
+    // The user attests for the candidate technology and enters the eligible
+    // cost the JCM application will claim.
+    let tech = store
+        .list("technology", &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|t| t.title.contains("Dual-fuel"))
+        .unwrap()
+        .id;
+    store
+        .edit(
+            "technology",
+            &tech,
+            fields(
+                json!({"no_other_japanese_subsidy": "yes", "proven_in_japan": "yes",
+                          "new_to_partner_country": "yes", "needs_customisation": "no"}),
+            ),
+        )
+        .unwrap();
+    let estimate = store
+        .list("estimate", &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.fields["study_id"] == study.as_str())
+        .unwrap()
+        .id;
+    store
+        .edit(
+            "estimate",
+            &estimate,
+            fields(json!({"eligible_cost": "20000000000"})),
+        )
+        .unwrap();
+    let mut facts =
+        fieldbook_proposal::study_facts(&store, rules, &study, Some(&tech), date).unwrap();
+    assert_eq!(facts.subsidy_jpy, Some(Decimal::from(77_000_000)));
+    let advice = advise(rules, &facts, date);
+    let jcm = &advice.schemes[0];
     assert_eq!(jcm.verdict, Verdict::Fits, "{jcm:#?}");
+    let lcti = &advice.schemes[1];
+    assert_eq!(verdict(lcti, "proven_in_japan"), Some(Verdict::Fits));
+    assert_eq!(
+        verdict(lcti, "needs_customisation"),
+        Some(Verdict::DoesNotFit)
+    );
+    assert_eq!(lcti.verdict, Verdict::DoesNotFit);
 
     // Malaysia is a programme country but not a JCM partner.
     facts.host_country = Some("MY".into());
     let advice = advise(rules, &facts, date);
     assert_eq!(advice.schemes[0].verdict, Verdict::DoesNotFit);
     assert_eq!(
-        advice.schemes[1].verdict,
-        Verdict::CannotTell,
+        verdict(&advice.schemes[1], "jcm_partner"),
+        Some(Verdict::Unknown),
         "LCTI: could become a partner"
     );
 }

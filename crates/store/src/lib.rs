@@ -98,6 +98,12 @@ impl Store {
         Ok(())
     }
 
+    pub fn clear_setting(&self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM setting WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// True when the database holds no records of any kind (a first run).
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self
