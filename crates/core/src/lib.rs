@@ -7,6 +7,7 @@ pub mod coordinate;
 pub mod error;
 pub mod ids;
 pub mod kinds;
+pub mod op;
 pub mod units;
 pub mod validate;
 

@@ -5,7 +5,7 @@ use fieldbook_core::ValidationErrors;
 pub enum StoreError {
     #[error("{0}")]
     Invalid(#[from] ValidationErrors),
-    #[error("unknown record kind '{0}': use one of country, city, org, contact, collaboration, study, visit, finding, measurement, attachment, need, technology, parameter, member, credit_share, activity")]
+    #[error("unknown record kind '{0}': see `fieldbook --help` for the kinds")]
     UnknownKind(String),
     #[error("{kind} has no field '{field}': see `fieldbook {kind} add --help` for its fields")]
     UnknownField { kind: String, field: String },
@@ -42,6 +42,10 @@ pub enum StoreError {
     NewerDatabase { found: i64, supported: i64 },
     #[error("{0}")]
     Attachment(String),
+    #[error("the op log is damaged: {0}; restore the database from a backup")]
+    Corrupt(String),
+    #[error("two different ops claim to be op {seq} of replica {actor}: the bundle is refused (was a database copied to a second laptop? each laptop needs its own)")]
+    Equivocation { actor: String, seq: u64 },
     #[error("sample data is invalid: {0}")]
     Sample(String),
     #[error("database error: {0}")]
@@ -66,6 +70,8 @@ impl StoreError {
             StoreError::ParentInTrash { .. } => "parent_in_trash",
             StoreError::NewerDatabase { .. } => "newer_database",
             StoreError::Attachment(_) => "attachment",
+            StoreError::Corrupt(_) => "corrupt",
+            StoreError::Equivocation { .. } => "equivocation",
             StoreError::Sample(_) => "sample",
             StoreError::Sqlite(_) => "database",
             StoreError::Io(_) => "io",

@@ -6,9 +6,12 @@
 //! typed record tables in the same transaction. Sync (part 3) builds on that log.
 
 mod blobs;
+mod conflicts;
 mod dump;
 mod error;
+mod merge;
 mod migrate;
+mod oplog;
 mod read;
 mod samples;
 mod search;
@@ -20,7 +23,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
+pub use conflicts::{Candidate, Conflict, HistoryEntry};
 pub use error::{Result, StoreError};
+pub use merge::ImportSummary;
 pub use migrate::SCHEMA_VERSION;
 pub use read::{ListQuery, Record};
 pub use samples::SampleOutcome;

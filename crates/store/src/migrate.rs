@@ -5,11 +5,18 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Result, StoreError};
 
-/// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_consortium.sql"),
-    include_str!("../migrations/0003_estimates.sql"),
+/// Migration `i` takes the schema from version `i` to `i + 1`: its SQL, then
+/// the code that fills what SQL alone cannot.
+type Fill = fn(&Connection) -> Result<()>;
+
+const MIGRATIONS: &[(&str, Option<Fill>)] = &[
+    (include_str!("../migrations/0001_initial.sql"), None),
+    (include_str!("../migrations/0002_consortium.sql"), None),
+    (include_str!("../migrations/0003_estimates.sql"), None),
+    (
+        include_str!("../migrations/0004_op_log.sql"),
+        Some(crate::oplog::backfill),
+    ),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -27,8 +34,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, (sql, then)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
+        if let Some(fill) = then {
+            fill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
     tx.commit()?;
@@ -40,8 +50,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 pub fn create_at_version(path: &std::path::Path, version: usize) {
     let mut conn = Connection::open(path).expect("open");
     let tx = conn.transaction().expect("begin");
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
+    for (i, (sql, then)) in MIGRATIONS.iter().enumerate().take(version) {
         tx.execute_batch(sql).expect("migration");
+        if let Some(fill) = then {
+            fill(&tx).expect("migration code");
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)
             .expect("version");
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{SecondsFormat, Utc};
 use fieldbook_core::ids::{is_record_id, new_record_id, Hlc};
 use fieldbook_core::kinds::{self, FieldSpec, FieldType, KindSpec, KINDS};
+use fieldbook_core::op::{Op, OpKind, OP_SCHEMA_VERSION};
 use fieldbook_core::validate::{normalise, Stored};
 use fieldbook_core::{ValidationError, ValidationErrors};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, StoreError};
 use crate::sql::{stored_from, stored_from_log, stored_to_log, Sql};
-use crate::{search, Store};
+use crate::{oplog, search, Store};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -248,7 +249,9 @@ struct Writer<'t> {
     tx: &'t Transaction<'t>,
     device: &'t str,
     batch: i64,
-    seq: i64,
+    seq: u64,
+    /// The hash of this device's last op: the next op chains to it.
+    prev_hash: String,
     hlc: Hlc,
     now: String,
     touched: BTreeSet<(&'static str, String)>,
@@ -268,52 +271,97 @@ impl<'t> Writer<'t> {
             params![device, now, label, undoes],
         )?;
         let batch = tx.last_insert_rowid();
-        // This device's clock only moves forward, so its last change by seq holds
+        // This device's clock only moves forward, so its last op by seq holds
         // its latest clock value too (a primary-key lookup, not a scan).
-        let (seq, hlc): (i64, i64) = tx
-            .query_row(
-                "SELECT seq, hlc FROM change WHERE device = ?1 ORDER BY seq DESC LIMIT 1",
-                [device],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .unwrap_or((0, 0));
-        let last = Hlc(hlc as u64);
+        let (seq, prev_hash, hlc) = oplog::chain_end(tx, device)?;
+        // Other replicas' clocks seen in imports move ours forward (merge.rs).
+        let seen: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let seen = seen.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let last = Hlc(hlc.max(seen));
         let now_ms = now_utc.timestamp_millis().max(0) as u64;
         Ok(Writer {
             tx,
             device,
             batch,
             seq,
+            prev_hash,
             hlc: last.tick(now_ms),
             now,
             touched: BTreeSet::new(),
         })
     }
 
+    /// Appends one op to the log: it supersedes the heads of its field (or,
+    /// for a delete or restore, of the record's lifecycle) and chains to this
+    /// device's previous op.
     fn log(&mut self, kind: &KindSpec, id: &str, entry: Entry<'_>) -> Result<()> {
+        let op_kind = OpKind::parse(entry.op).expect("the writer's ops are known");
+        let head_field = oplog::head_field(op_kind, entry.field);
+        let supersedes = match op_kind {
+            OpKind::Create => Vec::new(),
+            _ => oplog::heads(self.tx, id, head_field)?,
+        };
+        let observed = match op_kind {
+            OpKind::Delete => oplog::observed(self.tx, id)?,
+            _ => Vec::new(),
+        };
         self.seq += 1;
+        let op = Op {
+            actor: self.device.to_string(),
+            seq: self.seq,
+            hlc: self.hlc.0,
+            at: self.now.clone(),
+            op: op_kind,
+            kind: kind.name.to_string(),
+            record_id: id.to_string(),
+            field: entry.field.map(str::to_string),
+            value: entry.value,
+            supersedes,
+            observed,
+            cascade_of: entry.cascade_of.map(str::to_string),
+            schema_ver: OP_SCHEMA_VERSION,
+            prev_hash: std::mem::take(&mut self.prev_hash),
+            op_hash: String::new(),
+        }
+        .seal();
         self.tx
             .prepare_cached(
                 "INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id, field,
-                                     value, prev, cascade_of)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                     value, prev, cascade_of, supersedes, observed, schema_ver,
+                                     prev_hash, op_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                         ?16, ?17)",
             )?
             .execute(params![
-                self.device,
-                self.seq,
-                self.hlc.0 as i64,
-                self.now,
+                op.actor,
+                op.seq as i64,
+                op.hlc as i64,
+                op.at,
                 self.batch,
                 entry.op,
-                kind.name,
-                id,
-                entry.field,
-                entry.value,
+                op.kind,
+                op.record_id,
+                op.field,
+                op.value,
                 entry.prev,
-                entry.cascade_of
+                op.cascade_of,
+                oplog::ids_json(&op.supersedes),
+                oplog::ids_json(&op.observed),
+                op.schema_ver,
+                op.prev_hash,
+                op.op_hash
             ])?;
-        // Each change gets its own clock value, so their order is total.
+        oplog::record_heads(self.tx, &op)?;
+        // A local write saw every head it supersedes: what conflicted is settled.
+        self.tx
+            .prepare_cached("DELETE FROM conflict WHERE record_id = ?1 AND field = ?2")?
+            .execute(params![id, head_field])?;
+        self.prev_hash = op.op_hash;
+        // Each op gets its own clock value, so their order is total.
         self.hlc = Hlc(self.hlc.0 + 1);
         self.touched.insert((kind.name, id.to_string()));
         Ok(())

@@ -17,10 +17,11 @@ async fn credit_split_and_advice_on_the_semarang_study() -> TestResult {
     app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
         .await?;
 
-    // The advisor: the programme's three stakeholders are there, the rest is open.
+    // The advisor: the sample's saved estimate puts the JCM Model Project
+    // subsidy under the JPY 50 M floor, and the consortium is still open.
     app.click("[data-testid=tab-exit]").await?;
     let jcm = "[data-testid=scheme-card][data-scheme=jcm-model-project]";
-    app.wait_text(jcm, |t| t.contains("Cannot tell")).await?;
+    app.wait_text(jcm, |t| t.contains("Does not fit")).await?;
 
     // All credits to Japan: the whole issue in one row.
     app.click("[data-testid=tab-consortium]").await?;

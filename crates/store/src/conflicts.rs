@@ -1,0 +1,176 @@
+//! What the Conflicts view and a record's history show, read from the op log:
+//! concurrent values with who wrote them, when and from which earlier value.
+
+use fieldbook_core::op::{Op, OpKind};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::oplog::{self, LIFECYCLE, OP_COLUMNS};
+use crate::Store;
+
+/// One value a conflicted field could take, or one side of a delete-versus-edit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// `set` for a value, `delete` or `restore` for the record's fate.
+    pub op: OpKind,
+    /// The value as the log's JSON text (`None` clears the field).
+    pub value: Option<String>,
+    pub actor: String,
+    pub at: String,
+    pub hlc: u64,
+    /// The value its author replaced (the author's view), when known.
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub kind: String,
+    pub record_id: String,
+    /// The field, or `""` for a record deleted on one laptop while edited on another.
+    pub field: String,
+    /// The value shown until someone decides comes first.
+    pub candidates: Vec<Candidate>,
+}
+
+/// One entry of a record's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub op: OpKind,
+    pub field: Option<String>,
+    pub value: Option<String>,
+    /// The value(s) this op replaced, from the ops it supersedes.
+    pub before: Vec<Option<String>>,
+    pub actor: String,
+    pub seq: u64,
+    pub at: String,
+    pub hlc: u64,
+}
+
+impl Store {
+    /// Every open conflict, by kind, record and field.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>> {
+        let open: Vec<(String, String, String)> = self
+            .conn
+            .prepare("SELECT kind, record_id, field FROM conflict ORDER BY kind, record_id, field")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        open.into_iter()
+            .map(|(kind, record_id, field)| {
+                let candidates = self.candidates(&record_id, &field)?;
+                Ok(Conflict {
+                    kind,
+                    record_id,
+                    field,
+                    candidates,
+                })
+            })
+            .collect()
+    }
+
+    /// The open conflicts of one record.
+    pub fn record_conflicts(&self, record_id: &str) -> Result<Vec<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT field FROM conflict WHERE record_id = ?1 ORDER BY field")?
+            .query_map([record_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn candidates(&self, record_id: &str, field: &str) -> Result<Vec<Candidate>> {
+        let mut ops: Vec<Op> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM head h JOIN change c ON c.device = h.actor AND c.seq = h.seq
+                 WHERE h.record_id = ?1 AND h.field = ?2",
+                prefixed("c")
+            ))?
+            .query_map(params![record_id, field], oplog::op_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        if field == LIFECYCLE {
+            // The other side of a delete is the edits it did not see.
+            let unseen: Vec<Op> = self
+                .ops_of(record_id)?
+                .into_iter()
+                .filter(|o| {
+                    o.op == OpKind::Set
+                        && !ops.iter().any(|d| {
+                            d.op == OpKind::Delete
+                                && d.observed
+                                    .iter()
+                                    .any(|seen| seen.actor == o.actor && seen.seq >= o.seq)
+                        })
+                })
+                .collect();
+            ops.extend(unseen);
+        }
+        ops.sort_by(|a, b| (b.hlc, &b.actor, b.seq).cmp(&(a.hlc, &a.actor, a.seq)));
+        ops.into_iter()
+            .map(|o| {
+                Ok(Candidate {
+                    base: self.superseded_values(&o)?.into_iter().flatten().next(),
+                    op: o.op,
+                    value: o.value,
+                    actor: o.actor,
+                    at: o.at,
+                    hlc: o.hlc,
+                })
+            })
+            .collect()
+    }
+
+    /// Every op on a record, oldest first: its audit trail.
+    pub fn history(&self, record_id: &str) -> Result<Vec<HistoryEntry>> {
+        self.ops_of(record_id)?
+            .into_iter()
+            .map(|o| {
+                Ok(HistoryEntry {
+                    before: self.superseded_values(&o)?,
+                    op: o.op,
+                    field: o.field,
+                    value: o.value,
+                    actor: o.actor,
+                    seq: o.seq,
+                    at: o.at,
+                    hlc: o.hlc,
+                })
+            })
+            .collect()
+    }
+
+    fn ops_of(&self, record_id: &str) -> Result<Vec<Op>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {OP_COLUMNS} FROM change WHERE record_id = ?1 ORDER BY hlc, device, seq"
+            ))?
+            .query_map([record_id], oplog::op_from_row)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The values of the `set` ops `op` supersedes (those this replica holds).
+    fn superseded_values(&self, op: &Op) -> Result<Vec<Option<String>>> {
+        if op.op != OpKind::Set {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for id in &op.supersedes {
+            let value: Option<Option<String>> = rusqlite::OptionalExtension::optional(
+                self.conn
+                    .prepare_cached("SELECT value FROM change WHERE device = ?1 AND seq = ?2")?
+                    .query_row(params![id.actor, id.seq as i64], |r| r.get(0)),
+            )?;
+            out.extend(value);
+        }
+        Ok(out)
+    }
+}
+
+/// The op columns, each prefixed with a table alias.
+pub(crate) fn prefixed(alias: &str) -> String {
+    OP_COLUMNS
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,258 @@
+//! Replicas exchanging ops: the merge guarantees of part 3 on real SQLite files
+//! (convergence, idempotence, nothing lost, delete versus edit, refusal of a
+//! forged op without damage, the v3 → v4 backfill).
+
+mod common;
+
+use common::{fields, fresh, study_with_finding, Fixture};
+use fieldbook_store::{Store, StoreError};
+use serde_json::json;
+
+/// Sends `to` every op it lacks from `from`.
+fn sync(from: &Store, to: &mut Store) -> fieldbook_store::ImportSummary {
+    let ops = from.ops_after(&to.version_vector().unwrap()).unwrap();
+    to.import_ops(&ops).unwrap()
+}
+
+fn pair() -> (Fixture, Fixture, String) {
+    let mut a = fresh();
+    let mut b = fresh();
+    let (_, _, finding) = study_with_finding(&mut a.store);
+    sync(&a.store, &mut b.store);
+    (a, b, finding)
+}
+
+#[test]
+fn a_replica_receives_everything_once() {
+    let (a, mut b, finding) = pair();
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    assert_eq!(
+        b.store.get("finding", &finding).unwrap().fields["title"],
+        "Diesel buses idle at the depot"
+    );
+    // Twice, or everything again: nothing changes.
+    let again = b
+        .store
+        .import_ops(&a.store.ops_after(&Default::default()).unwrap())
+        .unwrap();
+    assert_eq!((again.ops_new, again.records_changed), (0, 0));
+    assert!(again.ops_known > 0);
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    assert_eq!(
+        a.store.version_vector().unwrap(),
+        b.store.version_vector().unwrap()
+    );
+}
+
+#[test]
+fn concurrent_edits_keep_both_values_until_resolved() {
+    let (mut a, mut b, finding) = pair();
+    let title = |v: &str| fields(json!({ "title": v }));
+    a.store
+        .edit("finding", &finding, title("Buses idle 40 min"))
+        .unwrap();
+    b.store
+        .edit("finding", &finding, title("Buses idle 25 min"))
+        .unwrap();
+    sync(&a.store, &mut b.store);
+    let back = sync(&b.store, &mut a.store);
+    assert_eq!(back.conflicts_new, 1);
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    for s in [&a.store, &b.store] {
+        let c = s.conflicts().unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            (c[0].record_id.as_str(), c[0].field.as_str()),
+            (finding.as_str(), "title")
+        );
+        let values: Vec<_> = c[0]
+            .candidates
+            .iter()
+            .map(|c| c.value.clone().unwrap())
+            .collect();
+        assert!(values.contains(&"\"Buses idle 40 min\"".to_string()));
+        assert!(values.contains(&"\"Buses idle 25 min\"".to_string()));
+        // Both authors edited the same earlier value.
+        assert!(c[0]
+            .candidates
+            .iter()
+            .all(|c| c.base.as_deref() == Some("\"Diesel buses idle at the depot\"")));
+    }
+    // Resolving is an ordinary edit that supersedes both.
+    a.store
+        .edit("finding", &finding, title("Buses idle 25–40 min"))
+        .unwrap();
+    assert!(a.store.conflicts().unwrap().is_empty());
+    sync(&a.store, &mut b.store);
+    assert!(b.store.conflicts().unwrap().is_empty());
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    let history = b.store.history(&finding).unwrap();
+    assert!(
+        history
+            .iter()
+            .filter(|h| h.field.as_deref() == Some("title"))
+            .count()
+            >= 4
+    );
+}
+
+#[test]
+fn equal_concurrent_values_are_no_conflict() {
+    let (mut a, mut b, finding) = pair();
+    for s in [&mut a.store, &mut b.store] {
+        s.edit("finding", &finding, fields(json!({"status": "complete"})))
+            .unwrap();
+    }
+    sync(&a.store, &mut b.store);
+    sync(&b.store, &mut a.store);
+    assert!(a.store.conflicts().unwrap().is_empty());
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+}
+
+#[test]
+fn a_delete_never_hides_an_edit_it_had_not_seen() {
+    let (mut a, mut b, finding) = pair();
+    a.store.delete("finding", &finding).unwrap();
+    b.store
+        .edit(
+            "finding",
+            &finding,
+            fields(json!({"text": "72 buses confirmed"})),
+        )
+        .unwrap();
+    sync(&a.store, &mut b.store);
+    sync(&b.store, &mut a.store);
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    for s in [&a.store, &b.store] {
+        let r = s.get("finding", &finding).unwrap();
+        assert!(r.deleted_at.is_none(), "kept visible");
+        assert_eq!(r.fields["text"], "72 buses confirmed");
+        let c = s.conflicts().unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].field, "");
+    }
+    // Deleting again, having seen the edit, settles it.
+    a.store.delete("finding", &finding).unwrap();
+    sync(&a.store, &mut b.store);
+    for s in [&a.store, &b.store] {
+        assert!(s.get("finding", &finding).unwrap().deleted_at.is_some());
+        assert!(s.conflicts().unwrap().is_empty());
+    }
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+}
+
+#[test]
+fn any_order_and_grouping_gives_the_same_replica() {
+    let (mut a, mut b, finding) = pair();
+    let mut c = fresh();
+    a.store
+        .edit("finding", &finding, fields(json!({"title": "A1"})))
+        .unwrap();
+    b.store
+        .edit("finding", &finding, fields(json!({"text": "B1"})))
+        .unwrap();
+    a.store
+        .edit("finding", &finding, fields(json!({"status": "reviewed"})))
+        .unwrap();
+    b.store.delete("finding", &finding).unwrap();
+    let all: Vec<_> = [&a.store, &b.store]
+        .iter()
+        .flat_map(|s| s.ops_after(&Default::default()).unwrap())
+        .collect();
+    // C gets them one at a time, newest first, each twice.
+    for op in all.iter().rev() {
+        c.store.import_ops(std::slice::from_ref(op)).unwrap();
+        c.store.import_ops(std::slice::from_ref(op)).unwrap();
+    }
+    sync(&a.store, &mut b.store);
+    sync(&b.store, &mut a.store);
+    assert_eq!(a.store.dump().unwrap(), c.store.dump().unwrap());
+    assert_eq!(b.store.dump().unwrap(), c.store.dump().unwrap());
+    // The incremental result equals a rebuild from the log.
+    let before = c.store.dump().unwrap();
+    c.store.rebuild_from_log().unwrap();
+    assert_eq!(c.store.dump().unwrap(), before);
+}
+
+#[test]
+fn a_forged_op_is_refused_and_changes_nothing() {
+    let (a, mut b, _) = pair();
+    let before = b.store.dump().unwrap();
+    let mut ops = a.store.ops_after(&Default::default()).unwrap();
+    let last = ops.last_mut().unwrap();
+    last.value = Some("\"forged\"".into());
+    // Without fixing the hash: damaged.
+    assert!(matches!(
+        b.store.import_ops(std::slice::from_ref(last)),
+        Err(StoreError::Corrupt(_))
+    ));
+    // With the hash recomputed: a second op under a known (actor, seq).
+    let forged = last.clone().seal();
+    assert!(matches!(
+        b.store.import_ops(&[forged]),
+        Err(StoreError::Equivocation { .. })
+    ));
+    assert_eq!(b.store.dump().unwrap(), before);
+}
+
+#[test]
+fn a_log_written_before_v4_is_backfilled_chained_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    fieldbook_store::testing_support::create_at_version(&path, 3);
+    // A study as a v3 build wrote it: created, then its title edited twice.
+    let study = "01a21ea6-d9a1-7483-8c64-17ab28490ff9";
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO meta (key, value) VALUES ('device_id', 'olddevice');
+             INSERT INTO batch (id, device, at, label) VALUES (1, 'olddevice', 't', 'Create study');
+             INSERT INTO study (id, title, fiscal_year, status, years, created_at, updated_at, updated_by)
+               VALUES ('{study}', 'Third', 2019, 'planned', 1, 't', 't', 'olddevice');
+             INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id, field, value, prev)
+               VALUES ('olddevice', 1, 10, 't', 1, 'create', 'study', '{study}', NULL, NULL, NULL),
+                      ('olddevice', 2, 11, 't', 1, 'set', 'study', '{study}', 'title', '\"First\"', NULL),
+                      ('olddevice', 3, 12, 't', 1, 'set', 'study', '{study}', 'fiscal_year', '2019', NULL),
+                      ('olddevice', 4, 13, 't', 1, 'set', 'study', '{study}', 'status', '\"planned\"', NULL),
+                      ('olddevice', 5, 14, 't', 1, 'set', 'study', '{study}', 'years', '1', NULL),
+                      ('olddevice', 6, 15, 't', 1, 'set', 'study', '{study}', 'title', '\"Second\"', '\"First\"'),
+                      ('olddevice', 7, 16, 't', 1, 'set', 'study', '{study}', 'title', '\"Third\"', '\"Second\"');"
+        ))
+        .unwrap();
+    }
+    let mut old = Store::open(&path).unwrap();
+    let ops = old.ops_after(&Default::default()).unwrap();
+    assert_eq!(ops.len(), 7);
+    let mut prev = fieldbook_core::op::GENESIS_HASH.to_string();
+    for op in &ops {
+        assert_eq!(op.compute_hash(), op.op_hash);
+        assert_eq!(op.prev_hash, prev);
+        prev = op.op_hash.clone();
+    }
+    let seq_of = |id: &fieldbook_core::op::OpId| id.seq;
+    assert_eq!(
+        ops[5].supersedes.iter().map(seq_of).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(
+        ops[6].supersedes.iter().map(seq_of).collect::<Vec<_>>(),
+        [6]
+    );
+    // Another replica rebuilds the same study from the backfilled ops.
+    let mut other = fresh();
+    other.store.import_ops(&ops).unwrap();
+    assert_eq!(other.store.dump().unwrap(), old.dump().unwrap());
+    assert_eq!(
+        other.store.get("study", study).unwrap().fields["title"],
+        "Third"
+    );
+    // And the old replica keeps writing on its chain.
+    old.edit("study", study, fields(json!({"title": "Fourth"})))
+        .unwrap();
+    sync(&old, &mut other.store);
+    assert_eq!(
+        other.store.get("study", study).unwrap().fields["title"],
+        "Fourth"
+    );
+    assert!(other.store.conflicts().unwrap().is_empty());
+}
