@@ -95,7 +95,15 @@ impl Store {
         for kind in KINDS {
             tx.execute(&format!("DELETE FROM {}", kind.table()), [])?;
         }
-        tx.execute("DELETE FROM conflict", [])?;
+        tx.execute_batch("DELETE FROM conflict; DELETE FROM head; DELETE FROM superseded;")?;
+        // Heads again from the ops alone, in an order unrelated to arrival.
+        let ops: Vec<Op> = tx
+            .prepare(&format!("SELECT {OP_COLUMNS} FROM change ORDER BY op_hash"))?
+            .query_map([], oplog::op_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        for op in &ops {
+            oplog::record_heads(&tx, op)?;
+        }
         for (kind, id) in records {
             if let Some(kind) = kinds::kind(&kind) {
                 materialise(&tx, kind, &id)?;
