@@ -80,9 +80,13 @@ for (const file of walk(join(ui, 'src'))) {
 
 function parseKinds(text) {
   const consts = new Map();
+  // Option codes may contain hyphens (methodology ids such as `solar-pv`).
+  const codes = (list) => [...list.matchAll(/"([\w-]+)"/g)].map((x) => x[1]);
   for (const m of text.matchAll(/pub const (\w+): &\[&str\] = &\[([^\]]*)\];/g)) {
-    consts.set(m[1], [...m[2].matchAll(/"(\w+)"/g)].map((x) => x[1]));
+    consts.set(m[1], codes(m[2]));
   }
+  // `attest("x")` in kinds.rs is an enum field with the options of `const fn attest`.
+  const attest = /const fn attest\([\s\S]*?options:\s*&\[([^\]]*)\]/.exec(text);
   const start = text.indexOf('pub const KINDS');
   if (start < 0) throw new Error('kinds.rs: no `pub const KINDS`');
   const body = text.slice(start, text.indexOf('\n];', start));
@@ -91,20 +95,22 @@ function parseKinds(text) {
     const name = /name:\s*"(\w+)"/.exec(chunk)?.[1];
     if (!name) continue;
     // `duty("x")` in kinds.rs is a field whose options are DUTY_STATUS.
-    const calls = [...chunk.matchAll(/\b(required|field|duty)\(\s*"(\w+)"/g)].map((m) => {
+    const calls = [...chunk.matchAll(/\b(required|field|duty|attest)\(\s*"(\w+)"/g)].map((m) => {
       const call = [m[0], m[2]];
       call.index = m.index;
       call.duty = m[1] === 'duty';
+      call.attest = m[1] === 'attest';
       return call;
     });
     const fields = calls.map((m, i) => {
       const end = i + 1 < calls.length ? calls[i + 1].index : chunk.length;
       const span = chunk.slice(m.index, end);
       const en = /FieldType::Enum\s*\{\s*options:\s*(?:&\[([^\]]*)\]|(\w+))/.exec(span);
-      let options = m.duty ? consts.get('DUTY_STATUS') : null;
+      let options = m.duty ? consts.get('DUTY_STATUS') : m.attest ? attest && codes(attest[1]) : null;
       if (m.duty && !options) throw new Error('kinds.rs: duty() used but no DUTY_STATUS list');
-      if (en) {
-        options = en[1] !== undefined ? [...en[1].matchAll(/"(\w+)"/g)].map((x) => x[1]) : consts.get(en[2]);
+      if (m.attest && !options) throw new Error('kinds.rs: attest() used but its options not found');
+      if (en && !m.attest) {
+        options = en[1] !== undefined ? codes(en[1]) : consts.get(en[2]);
         if (!options) throw new Error(`kinds.rs: ${name}.${m[1]} uses unknown option list ${en[2]}`);
       }
       return options ? { name: m[1], options } : { name: m[1] };

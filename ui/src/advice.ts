@@ -1,9 +1,10 @@
 // The exit strategy of a study: which financing schemes fit, cannot be told yet, or
-// don't fit — each requirement checked by the engine's advisor (`advise`).
+// don't fit — each requirement checked by the engine's advisor (`advise`), for the
+// whole study or for one of its candidate technologies.
 
-import { api, toApiError, type Check, type SchemeAdvice, type Verdict } from './api';
-import { h } from './dom';
-import { has, t } from './i18n';
+import { api, toApiError, type Advice, type Check, type Rec, type SchemeAdvice, type Verdict } from './api';
+import { h, replace } from './dom';
+import { has, recordTitle, t } from './i18n';
 
 /** The schemes shown in full; all others (the funds) are listed compactly. */
 const MAIN_SCHEMES = ['jcm-model-project', 'low-carbon-technology-innovation', 'jfjcm'];
@@ -12,14 +13,14 @@ function verdictLabel(v: Verdict): string {
   switch (v) {
     case 'fits':
       return t('advice.verdict.fits');
-    case 'cannot_tell':
-      return t('advice.verdict.cannot_tell');
+    case 'unknown':
+      return t('advice.verdict.unknown');
     case 'does_not_fit':
       return t('advice.verdict.does_not_fit');
   }
 }
 
-const VERDICT_ICON: Record<Verdict, string> = { fits: '✓', cannot_tell: '?', does_not_fit: '✕' };
+const VERDICT_ICON: Record<Verdict, string> = { fits: '✓', unknown: '?', does_not_fit: '✕' };
 
 function badge(v: Verdict): HTMLElement {
   return h('span', { class: `verdict verdict-${v}`, 'data-testid': 'verdict', 'data-verdict': v }, verdictLabel(v));
@@ -68,22 +69,62 @@ function schemeCard(s: SchemeAdvice, compact: boolean): HTMLElement {
   );
 }
 
+/** The technology the advice is for, per study (the whole study when none). */
+const adviseFor = new Map<string, string>();
+
 /** The whole exit-strategy tab for one study. */
 export async function exitStrategy(studyId: string): Promise<HTMLElement> {
-  const page = h('div', { class: 'exit-page', 'data-testid': 'exit-strategy' });
-  let advice;
+  const body = h('div', { class: 'exit-body' });
+  const techs = await api.listCached('technology', studyId).catch(() => [] as Rec[]);
+  const chosen = techs.some((x) => x.id === adviseFor.get(studyId)) ? (adviseFor.get(studyId) ?? '') : '';
+  const select = h(
+    'select',
+    { id: 'advise-technology', 'data-testid': 'advise-technology' },
+    h('option', { value: '' }, t('advice.whole_study')),
+    techs.map((x) => h('option', { value: x.id }, recordTitle(x))),
+  );
+  select.value = chosen;
+  select.addEventListener('change', () => {
+    adviseFor.set(studyId, select.value);
+    void fill(body, studyId, select.value || null);
+  });
+  const page = h(
+    'div',
+    { class: 'exit-page', 'data-testid': 'exit-strategy' },
+    techs.length > 0
+      ? h(
+          'div',
+          { class: 'field advise-for' },
+          h('label', { class: 'field-label', for: 'advise-technology' }, t('advice.for')),
+          select,
+          h('div', { class: 'field-hint muted' }, t('advice.for_hint')),
+        )
+      : null,
+    body,
+  );
+  await fill(body, studyId, chosen || null);
+  return page;
+}
+
+let token = 0;
+
+async function fill(body: HTMLElement, studyId: string, technologyId: string | null): Promise<void> {
+  const mine = ++token;
+  let advice: Advice;
   try {
-    advice = await api.advise(studyId);
+    advice = await api.advise(studyId, technologyId);
   } catch (e) {
-    page.appendChild(h('p', { class: 'credit-error', role: 'alert' }, toApiError(e).message));
-    return page;
+    if (mine === token) replace(body, h('p', { class: 'credit-error', role: 'alert' }, toApiError(e).message));
+    return;
   }
+  if (mine !== token) return;
   const main = MAIN_SCHEMES.map((id) => advice.schemes.find((s) => s.scheme === id)).filter((s): s is SchemeAdvice => !!s);
   const others = advice.schemes.filter((s) => !MAIN_SCHEMES.includes(s.scheme));
   const shown = others.filter((s) => s.verdict !== 'does_not_fit');
   const hidden = others.length - shown.length;
 
-  page.append(
+  replace(
+    body,
     h('p', { class: 'muted exit-intro' }, t('advice.intro', { date: advice.date })),
     h(
       'section',
@@ -108,5 +149,4 @@ export async function exitStrategy(studyId: string): Promise<HTMLElement> {
         : h('div', { class: 'fund-list' }, shown.map((s) => schemeCard(s, true))),
     ),
   );
-  return page;
 }

@@ -105,7 +105,7 @@ export interface UndoOutcome {
   records: [string, string][];
 }
 
-export type Verdict = 'fits' | 'cannot_tell' | 'does_not_fit';
+export type Verdict = 'fits' | 'unknown' | 'does_not_fit';
 
 export interface Check {
   requirement: string;
@@ -130,6 +130,161 @@ export interface Advice {
 export interface Allocation {
   party: string;
   tonnes: number;
+}
+
+/** An exact decimal from the engine, as a string (never a float). */
+export type Dec = string;
+
+/** How far a rule-pack value can be trusted. */
+export type RuleStatus = 'sourced' | 'derived' | 'unverified';
+
+export interface MethodologyParam {
+  name: string;
+  unit: string;
+  description_en: string;
+  description_ja: string;
+  default: Dec | null;
+  default_source: string | null;
+  default_status: RuleStatus | null;
+  /** A fuel whose emission factor is the default. */
+  default_from: string | null;
+}
+
+export interface Methodology {
+  id: string;
+  name_en: string;
+  name_ja: string;
+  technology: string;
+  reference_formula: string;
+  project_formula: string;
+  source: string;
+  status: RuleStatus;
+  durable_years: string;
+  params: MethodologyParam[];
+}
+
+export type Monitoring = 'A' | 'B' | 'C';
+
+export type Provenance =
+  | { kind: 'measurement'; finding_id: string; measurement_id: string }
+  | { kind: 'reference'; source: string; status: RuleStatus }
+  | { kind: 'user'; source: string };
+
+export interface InputShown {
+  name: string;
+  value: Dec;
+  unit: string;
+  provenance: Provenance;
+  monitoring: Monitoring | null;
+  unverified: boolean;
+}
+
+export interface EmissionEstimate {
+  methodology: string;
+  reference_formula: string;
+  project_formula: string;
+  reference_t_per_year: Dec;
+  project_t_per_year: Dec;
+  /** Whole tonnes, rounded down. */
+  reduction_t_per_year: Dec;
+  reduction_t_per_year_unrounded: Dec;
+  durable_years: number | null;
+  durable_years_source: string | null;
+  lifetime_reduction_t: Dec | null;
+  inputs: InputShown[];
+  unverified_inputs: string[];
+}
+
+/** An amount converted at a dated exchange rate the user recorded. */
+export interface Conversion {
+  from_currency: string;
+  to_currency: string;
+  amount: Dec;
+  converted: Dec;
+  rate: Dec;
+  date: string;
+  source: string | null;
+  exchange_rate_id: string;
+}
+
+export type SchemeId = 'jcm-model-project' | 'jfjcm-sovereign' | 'jfjcm-non-sovereign';
+
+export interface SubsidyResult {
+  scheme: SchemeId;
+  edition: string;
+  eligible: boolean;
+  rate: Dec;
+  amount: Dec;
+  currency: string;
+  cap_applied: boolean;
+  reasons: string[];
+  source: string;
+  status: RuleStatus;
+}
+
+export interface SubsidyLine {
+  scheme: SchemeId;
+  edition: string;
+  cost_conversion: Conversion | null;
+  result: SubsidyResult | null;
+  error: string | null;
+}
+
+export interface CostEffectiveness {
+  jpy_per_t: Dec;
+  threshold_jpy_per_t: Dec;
+  threshold_from: 'setting' | 'rule_pack';
+  threshold_status: RuleStatus | null;
+  within_threshold: boolean;
+}
+
+export interface FinanceCase {
+  upfront_cost: Dec;
+  npv: Dec;
+  irr: Dec | null;
+  simple_payback_years: Dec | null;
+  discounted_payback_years: Dec | null;
+  cost_per_t_abated: Dec | null;
+  /** The cash position at the end of each year, year 0 first. */
+  cumulative_cash_flow: Dec[];
+}
+
+export interface EstimateReport {
+  estimate_id: string;
+  study_id: string;
+  technology_id: string | null;
+  title: string;
+  methodology: string;
+  updated_at: string;
+  similar_projects: number;
+  emissions: EmissionEstimate | null;
+  emissions_error: string | null;
+  host_country: string | null;
+  subsidies: SubsidyLine[];
+  cost_effectiveness: CostEffectiveness | null;
+  cost_effectiveness_error: string | null;
+  finance_currency: string | null;
+  finance_subsidy: Conversion | null;
+  finance: { without_subsidy: FinanceCase; with_subsidy: FinanceCase } | null;
+  finance_error: string | null;
+}
+
+/** A measurement of the study that could feed a parameter. */
+export interface Candidate {
+  measurement_id: string;
+  finding_id: string;
+  finding_title: string;
+  quantity: string;
+  value: Dec;
+  unit: string;
+  /** The value in the parameter's unit. */
+  converted: Dec;
+}
+
+export interface ParamCandidates {
+  param: string;
+  unit: string;
+  candidates: Candidate[];
 }
 
 export interface FieldError {
@@ -182,6 +337,8 @@ export function onInvalidate(fn: () => void): void {
   listeners.push(fn);
 }
 
+let methodologies: Promise<Methodology[]> | null = null;
+
 async function write<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await call<T>(cmd, args);
@@ -220,7 +377,26 @@ export const api = {
   attachBytes: (findingId: string, role: 'photo' | 'document', fileName: string, bytes: number[]) =>
     write<Rec>('attach_bytes', { findingId, role, fileName, bytes }),
   setLanguage: (language: string) => call<null>('set_language', { language }),
-  advise: (studyId: string) => call<Advice>('advise', { studyId }),
+  advise: (studyId: string, technologyId?: string | null) =>
+    call<Advice>('advise', technologyId ? { studyId, technologyId } : { studyId }),
+  /** The rule pack's methodologies (fixed while the app runs: fetched once). */
+  methodologies(): Promise<Methodology[]> {
+    if (!methodologies) {
+      // The rule pack serialises the parameters under their TOML name, `param`.
+      const p = call<(Methodology & { param?: MethodologyParam[] })[]>('methodologies').then((list) =>
+        list.map(({ param, ...m }) => ({ ...m, params: m.params ?? param ?? [] })),
+      );
+      p.catch(() => (methodologies = null));
+      methodologies = p;
+    }
+    return methodologies;
+  },
+  evaluateEstimate: (estimateId: string) => call<EstimateReport>('evaluate_estimate', { estimateId }),
+  studyEstimates: (studyId: string) => call<EstimateReport[]>('study_estimates', { studyId }),
+  measurementCandidates: (studyId: string, methodology: string) =>
+    call<ParamCandidates[]>('measurement_candidates', { studyId, methodology }),
+  /** The cost-effectiveness threshold in JPY per tonne; '' goes back to the rule pack's. */
+  setCostThreshold: (value: string) => call<null>('set_cost_threshold', { value }),
   creditSplit: (studyId: string, issued: number) => call<Allocation[]>('credit_split', { studyId, issued }),
 };
 

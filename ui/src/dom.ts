@@ -92,22 +92,31 @@ const ICONS: Record<string, string[]> = {
   city: ['M3 20h18', 'M5 20V10l4-2.5V20', 'M9 20V4h7v16', 'M16 20v-9h3.5v9', 'M12 8h1.5', 'M12 11.5h1.5', 'M12 15h1.5'],
   org: ['M4 8h16v11H4z', 'M9 8V5h6v3', 'M4 13h16'],
   collab: ['M8 8h11', 'M16 5l3 3-3 3', 'M16 16H5', 'M8 13l-3 3 3 3'],
+  rate: ['M12 4a8 8 0 1 0 0 16a8 8 0 1 0 0-16z', 'M9 7.5l3 4 3-4', 'M12 11.5V17', 'M9.5 12.5h5', 'M9.5 15h5'],
   trash: ['M5 7h14', 'M10 7V4.5h4V7', 'M7 7l1 13h8l1-13', 'M10.5 11v5.5', 'M13.5 11v5.5'],
   undo: ['M9 6L5 10l4 4', 'M5 10h9a5 5 0 0 1 0 10h-3'],
   search: ['M11 5a6 6 0 1 0 0 12a6 6 0 1 0 0-12z', 'M15.5 15.5L20 20'],
 };
 
+/** An SVG element; attributes as strings or numbers, children as for h(). */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs?: Record<string, string | number | null | undefined> | null,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value !== null && value !== undefined) el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
 /** A small line icon (inline SVG built as nodes; the CSS colours it). */
 export function icon(name: string): SVGSVGElement {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', `icon icon-${name}`);
-  svg.setAttribute('aria-hidden', 'true');
-  for (const d of ICONS[name] ?? []) {
-    const p = document.createElementNS(ns, 'path');
-    p.setAttribute('d', d);
-    svg.appendChild(p);
-  }
-  return svg;
+  return svg(
+    'svg',
+    { viewBox: '0 0 24 24', class: `icon icon-${name}`, 'aria-hidden': 'true' },
+    (ICONS[name] ?? []).map((d) => svg('path', { d })),
+  );
 }

@@ -41,14 +41,22 @@ export interface FormOptions {
   onSaved?: (rec: Rec, field: string) => void;
   onDeleted?: (rec: Rec) => void;
   onCancel?: () => void;
+  /**
+   * A new record's values that follow from a field the user set (a technology's
+   * methodology): filled into fields left empty, or last filled the same way.
+   */
+  prefill?: (field: string, read: (name: string) => Value) => Promise<Record<string, Value>> | Record<string, Value>;
 }
 
 
+/** What the technology's owner attests to, for the exit-strategy advisor. */
+const ATTESTATIONS = ['no_other_japanese_subsidy', 'proven_in_japan', 'new_to_partner_country', 'needs_customisation'];
+
 /**
  * Per kind: the order fields are shown in (and tabbed through), which take a whole row,
- * and which are compact (label and control on one line, as a checklist).
+ * and which are compact (label and control on one line, as a checklist, under `group`).
  */
-const LAYOUT: Record<string, { order?: string[]; wide?: string[]; compact?: string[] }> = {
+const LAYOUT: Record<string, { order?: string[]; wide?: string[]; compact?: string[]; group?: string }> = {
   country: { wide: ['name_ja', 'status_source'] },
   city: {},
   org: { wide: ['name', 'website'] },
@@ -61,14 +69,37 @@ const LAYOUT: Record<string, { order?: string[]; wide?: string[]; compact?: stri
   finding: { order: ['title', 'sector', 'status', 'visit_id', 'text'], wide: ['title', 'visit_id'] },
   need: { order: ['statement', 'sector', 'priority', 'voiced_by', 'finding_ids', 'notes'], wide: ['voiced_by'] },
   technology: {
-    order: ['name', 'tech_type', 'supplier_id', 'capex', 'currency', 'need_ids', 'notes'],
+    order: ['name', 'tech_type', 'supplier_id', 'capex', 'currency', 'need_ids', ...ATTESTATIONS, 'notes'],
     wide: ['name'],
+    compact: ATTESTATIONS,
+    group: 'technology.attestations',
   },
-  member: { order: ['org_id', 'consortium_role', ...DUTY_FIELDS, 'notes'], compact: DUTY_FIELDS },
+  member: { order: ['org_id', 'consortium_role', ...DUTY_FIELDS, 'notes'], compact: DUTY_FIELDS, group: 'member.duties' },
   activity: {
     order: ['title', 'year', 'activity_kind', 'date', 'stage', 'partner_city_role', 'notes'],
     wide: ['title'],
   },
+  estimate: {
+    order: [
+      'technology_id',
+      'title',
+      'methodology',
+      'durable_years',
+      'capex',
+      'currency',
+      'eligible_cost',
+      'opex_per_year',
+      'savings_per_year',
+      'discount_rate',
+      'finance_years',
+      'similar_projects',
+      'jcm_edition',
+      'jfjcm_edition',
+      'notes',
+    ],
+    wide: ['title'],
+  },
+  exchange_rate: { order: ['from_currency', 'to_currency', 'rate', 'date', 'source'], wide: ['source'] },
 };
 
 const READ_ONLY_TYPES = new Set(['sha256']);
@@ -523,6 +554,30 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
       c.wrap.addEventListener('input', () => clearFieldError(c.spec.name));
     }
   }
+  // ---- values that follow from another field (new records) ----
+  const prefill = opts.prefill;
+  if (isNew && prefill) {
+    const filled = new Map<string, Value>();
+    let token = 0;
+    for (const c of controls) {
+      c.wrap.addEventListener('change', async () => {
+        const mine = ++token;
+        const values = await prefill(c.spec.name, (name) => byName.get(name)?.read() ?? null);
+        if (mine !== token) return;
+        for (const [name, v] of Object.entries(values)) {
+          const target = byName.get(name);
+          if (!target || name === c.spec.name) continue;
+          const current = target.read();
+          if (emptyValue(current) || (filled.has(name) && same(current, filled.get(name)))) {
+            target.write(v);
+            filled.set(name, v);
+            clearFieldError(name);
+          }
+        }
+      });
+    }
+  }
+
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     if (isNew) void create();
@@ -594,8 +649,8 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
         'div',
         { class: 'form-grid' },
         controls.map((c) =>
-          kind === 'member' && c.spec.name === layout.compact?.[0]
-            ? [h('div', { class: 'field-group-title' }, t('member.duties')), c.wrap]
+          layout.group && c.spec.name === layout.compact?.[0]
+            ? [h('div', { class: 'field-group-title' }, t(layout.group)), c.wrap]
             : c.wrap,
         ),
       ),

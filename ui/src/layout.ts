@@ -28,7 +28,7 @@ export function pageHost(): HTMLElement {
 }
 
 /** A destination of the sidebar. */
-export type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'trash';
+export type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'exchange_rates' | 'trash';
 
 export function navLabel(target: NavTarget): string {
   switch (target) {
@@ -42,6 +42,8 @@ export function navLabel(target: NavTarget): string {
       return t('nav.orgs');
     case 'collaborations':
       return t('nav.collaborations');
+    case 'exchange_rates':
+      return t('nav.exchange_rates');
     case 'trash':
       return t('nav.trash');
   }

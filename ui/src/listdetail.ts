@@ -2,7 +2,7 @@
 
 import { api, toApiError, type Rec } from './api';
 import { h, replace } from './dom';
-import { recordForm, type FormContext } from './form';
+import { recordForm, type FormContext, type FormOptions } from './form';
 import { getLang, kindLabel, recordTitle, t } from './i18n';
 import { kindSpec } from './schema';
 import { showError } from './status';
@@ -33,6 +33,10 @@ export interface ListDetailOptions {
   sort?: (a: Rec, b: Rec) => number;
   /** A heading the record is listed under (records of one group must be adjacent). */
   group?: (r: Rec) => string | null;
+  /** The New button's test id (`new-record` by default). */
+  newTestid?: string;
+  /** Values a new record's form fills in from others (see FormOptions.prefill). */
+  prefill?: FormOptions['prefill'];
 }
 
 export class ListDetail {
@@ -41,6 +45,7 @@ export class ListDetail {
   private readonly detailEl: HTMLElement;
   private readonly countEl: HTMLElement;
   private readonly filterEl: HTMLInputElement;
+  private readonly newBtn: HTMLButtonElement;
   private records: Rec[] = [];
   private detailToken = 0;
   private rendered = false;
@@ -67,12 +72,12 @@ export class ListDetail {
     this.listEl = h('ul', { class: 'record-list', role: 'list', 'aria-label': kindLabel(kind, true) });
     this.listEl.addEventListener('keydown', (ev) => this.onListKey(ev));
     this.detailEl = h('div', { class: 'detail', 'aria-live': 'off' });
-    const newBtn = h(
+    this.newBtn = h(
       'button',
       {
         type: 'button',
         class: 'btn btn-primary btn-small',
-        'data-testid': 'new-record',
+        'data-testid': opts.newTestid ?? 'new-record',
         'data-kind': kind,
         title: t('action.new_hint'),
         onclick: () => this.startNew(),
@@ -85,7 +90,7 @@ export class ListDetail {
       h(
         'div',
         { class: 'list-pane' },
-        h('div', { class: 'list-head' }, h('h2', { class: 'list-title' }, kindLabel(kind, true), this.countEl), newBtn),
+        h('div', { class: 'list-head' }, h('h2', { class: 'list-title' }, kindLabel(kind, true), this.countEl), this.newBtn),
         h('div', { class: 'list-filter-wrap' }, this.filterEl),
         this.listEl,
       ),
@@ -236,6 +241,7 @@ export class ListDetail {
         fixed: o.parentId ? { [parentField(o.kind)]: o.parentId } : {},
         context: o.context,
         autofocus: true,
+        prefill: o.prefill,
         onCreated: (rec) => {
           o.creating = false;
           o.selectedId = rec.id;
@@ -251,7 +257,7 @@ export class ListDetail {
           o.creating = false;
           o.onChange?.(o.selectedId, false);
           void this.showDetail();
-          this.el.querySelector<HTMLElement>('[data-testid=new-record]')?.focus();
+          this.newBtn.focus();
         },
       });
       if (stale()) return;

@@ -42,13 +42,14 @@ function updateShellTexts(): void {
 function buildShell(): void {
   navButtons.clear();
   shellTexts.length = 0;
-  const navButton = (target: NavTarget, iconName: string) => {
+  // Test ids are nav-<page>; the exchange rates are known by their kind (nav-exchange_rate).
+  const navButton = (target: NavTarget, iconName: string, testid = `nav-${target}`) => {
     const b = h(
       'button',
       {
         type: 'button',
         class: 'nav-item',
-        'data-testid': `nav-${target}`,
+        'data-testid': testid,
         onclick: () => {
           clearBanner();
           void navigate(routeFor(target));
@@ -103,6 +104,7 @@ function buildShell(): void {
       navButton('cities', 'city'),
       navButton('orgs', 'org'),
       navButton('collaborations', 'collab'),
+      navButton('exchange_rates', 'rate', 'nav-exchange_rate'),
       h('div', { class: 'nav-spacer' }),
       navButton('trash', 'trash'),
     ),

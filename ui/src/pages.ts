@@ -4,12 +4,13 @@ import { exitStrategy } from './advice';
 import { api, toApiError, type Rec } from './api';
 import { creditSection } from './credits';
 import { h, replace } from './dom';
+import { estimatesTab } from './estimates';
 import { recordForm } from './form';
-import { enumLabel, formatDateTime, formatDecimal, getLang, kindLabel, recordTitle, t } from './i18n';
+import { enumLabel, formatDateTime, formatDecimal, kindLabel, recordTitle, t } from './i18n';
 import { navLabel, pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
-import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technology, type DirectoryPage, type ListTab, type StudyTab } from './schema';
+import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technologyName, type DirectoryPage, type ListTab, type StudyTab } from './schema';
 import { attachmentsSection, childSection, linkedList } from './sections';
 import { setStatus, showError } from './status';
 
@@ -95,6 +96,8 @@ function tabLabel(tab: StudyTab): string {
       return t('tab.needs');
     case 'technologies':
       return t('tab.technologies');
+    case 'estimates':
+      return t('tab.estimates');
     case 'consortium':
       return t('tab.consortium');
     case 'timeline':
@@ -161,6 +164,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
   const content = h('div', { class: 'tab-content', role: 'tabpanel' });
   let ld: ListDetail | null = null;
   const listTab = r.tab === 'overview' || r.tab === 'exit' ? null : r.tab;
+  const estimates = listTab === 'estimates' ? estimatesTab(studyId, () => void updateCounts()) : null;
   if (listTab) {
     ld = new ListDetail({
       kind: TAB_KIND[listTab],
@@ -176,11 +180,21 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         r.creating = creating;
         lastSelected.set(`${studyId}/${r.tab}`, id);
       },
-      onWrite: () => void updateCounts(),
+      onWrite: () => {
+        void updateCounts();
+        estimates?.written();
+      },
       ...(listTab === 'timeline' ? { sort: byYear, group: (rec: Rec) => t('timeline.year', { n: str(rec.fields.year) }) } : {}),
+      ...estimates?.options,
     });
     lastSelected.set(`${studyId}/${r.tab}`, r.selectedId);
     content.appendChild(ld.el);
+  }
+  // The estimates tab has the chart of reductions above its list.
+  if (estimates && ld) {
+    estimates.bind(ld);
+    content.classList.add('estimates-content');
+    content.prepend(estimates.top);
   }
   // The consortium tab has the credit allocation under its members.
   const creditHost = h('div', { class: 'credit-host' });
@@ -254,7 +268,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     const panel = await creditSection(studyId, { studyId });
     if (!stale()) replace(creditHost, panel);
   };
-  await Promise.all([list.init(), fillCredits()]);
+  await Promise.all([list.init(), fillCredits(), estimates?.refresh()]);
   if (stale()) return;
   setPage({
     // After undo: the study itself may be gone (its creation undone) or renamed.
@@ -268,7 +282,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         await navigate({ page: 'studies' });
         return;
       }
-      await Promise.all([list.refresh(), updateCounts(), fillCredits()]);
+      await Promise.all([list.refresh(), updateCounts(), fillCredits(), estimates?.refresh()]);
     },
     newRecord: () => list.startNew(),
   });
@@ -339,11 +353,13 @@ function subtitleOf(rec: Rec): string | null {
     case 'need':
       return join(f.priority ? t('need.priority_short', { p: enumLabel('priority', str(f.priority)) }) : null, f.sector ? enumLabel('sector', str(f.sector)) : null);
     case 'technology': {
-      const tech = technology(str(f.tech_type));
-      const name = tech ? (getLang() === 'ja' ? tech.name_ja : tech.name_en) : str(f.tech_type);
       const capex = f.capex ? `${formatDecimal(str(f.capex))} ${str(f.currency)}`.trim() : null;
-      return join(name, capex);
+      return join(technologyName(str(f.tech_type)), capex);
     }
+    case 'estimate':
+      return f.methodology ? enumLabel('methodology', str(f.methodology)) : null;
+    case 'exchange_rate':
+      return t('exchange_rate.rate', { from: str(f.from_currency), rate: formatDecimal(str(f.rate)), to: str(f.to_currency) });
     case 'country':
       return str(f.code);
     case 'org':
@@ -508,6 +524,10 @@ export async function openRecord(kind: string, id: string, studyId: string | nul
       const techId = str(rec.fields.technology_id);
       const sid = studyId ?? str((await api.get('technology', techId)).fields.study_id);
       return await openStudy(sid, 'technologies', techId, { kind, id });
+    }
+    if (kind === 'estimate_input') {
+      const est = await api.get('estimate', str(rec.fields.estimate_id));
+      return await openStudy(studyId ?? str(est.fields.study_id), 'estimates', est.id, { kind, id });
     }
     if (kind === 'credit_share') {
       return await openStudy(studyId ?? str(rec.fields.study_id), 'consortium');

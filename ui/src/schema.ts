@@ -1,6 +1,7 @@
 // The engine's schema (kinds, fields, units, technologies), loaded once at start.
 
 import type { FieldSpec, KindSpec, Schema, Technology } from './api';
+import { getLang } from './i18n';
 
 let current: Schema | null = null;
 
@@ -35,6 +36,12 @@ export function technology(code: string): Technology | undefined {
   return schema().technologies.find((t) => t.code === code);
 }
 
+/** A technology type's name in the current language. */
+export function technologyName(code: string): string {
+  const tech = technology(code);
+  return tech ? (getLang() === 'ja' ? tech.name_ja : tech.name_en) : code;
+}
+
 /** Dimensions in catalogue order of their first unit. */
 export function unitGroups(): { dimension: string; codes: { code: string; label: string }[] }[] {
   const groups = new Map<string, { code: string; label: string }[]>();
@@ -47,7 +54,17 @@ export function unitGroups(): { dimension: string; codes: { code: string; label:
 }
 
 /** The kinds that live inside a study, and the tab that shows them. */
-export const STUDY_TABS = ['overview', 'visits', 'findings', 'needs', 'technologies', 'consortium', 'timeline', 'exit'] as const;
+export const STUDY_TABS = [
+  'overview',
+  'visits',
+  'findings',
+  'needs',
+  'technologies',
+  'estimates',
+  'consortium',
+  'timeline',
+  'exit',
+] as const;
 export type StudyTab = (typeof STUDY_TABS)[number];
 
 /** Tabs that list one kind of record (the others: the overview and the exit strategy). */
@@ -58,6 +75,7 @@ export const TAB_KIND: Record<ListTab, string> = {
   findings: 'finding',
   needs: 'need',
   technologies: 'technology',
+  estimates: 'estimate',
   consortium: 'member',
   timeline: 'activity',
 };
@@ -67,7 +85,7 @@ export function tabOfKind(kind: string): StudyTab | null {
   return null;
 }
 
-export const DIRECTORY = ['countries', 'cities', 'orgs', 'collaborations'] as const;
+export const DIRECTORY = ['countries', 'cities', 'orgs', 'collaborations', 'exchange_rates'] as const;
 export type DirectoryPage = (typeof DIRECTORY)[number];
 
 export const DIRECTORY_KIND: Record<DirectoryPage, string> = {
@@ -75,6 +93,7 @@ export const DIRECTORY_KIND: Record<DirectoryPage, string> = {
   cities: 'city',
   orgs: 'org',
   collaborations: 'collaboration',
+  exchange_rates: 'exchange_rate',
 };
 
 export function directoryOfKind(kind: string): DirectoryPage | null {

@@ -2,7 +2,8 @@
 //! materialised again from the op set alone (SYNC.md §8.4), so replicas that
 //! hold the same ops show the same records whatever order the ops came in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::Utc;
 use fieldbook_core::kinds::{self, KindSpec, KINDS};
@@ -118,9 +119,11 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let conflicts_before: i64 =
         conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
-    let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut batch = None;
-    let mut newest_hlc = 0;
+    let held = highest_seqs(conn)?;
+    let holds = |op: &Op, seq: u64| held.get(&op.actor).is_some_and(|max| seq <= *max);
+
+    // Which ops are new; every one must match its hash and chain to its neighbours.
+    let mut fresh: HashMap<(&str, u64), &Op> = HashMap::with_capacity(ops.len());
     for op in ops {
         if op.compute_hash() != op.op_hash {
             return Err(StoreError::Corrupt(format!(
@@ -128,51 +131,111 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
                 op.seq, op.actor
             )));
         }
-        match known_hash(conn, &op.actor, op.seq)? {
-            Some(hash) if hash == op.op_hash => {
-                summary.ops_known += 1;
-                continue;
+        if let Some(seen) = fresh.get(&(op.actor.as_str(), op.seq)) {
+            if seen.op_hash != op.op_hash {
+                return Err(equivocation(op));
             }
-            Some(_) => return Err(equivocation(op)),
-            None => {}
+            summary.ops_known += 1;
+            continue;
         }
-        check_links(conn, op)?;
-        let batch = match batch {
-            Some(b) => b,
-            None => {
-                conn.execute(
-                    "INSERT INTO batch (device, at, label) VALUES ('import', ?1, 'Import')",
-                    [Utc::now().to_rfc3339()],
-                )?;
-                *batch.insert(conn.last_insert_rowid())
+        if holds(op, op.seq) {
+            match known_hash(conn, &op.actor, op.seq)? {
+                Some(hash) if hash == op.op_hash => {
+                    summary.ops_known += 1;
+                    continue;
+                }
+                Some(_) => return Err(equivocation(op)),
+                None => {}
             }
+        }
+        fresh.insert((op.actor.as_str(), op.seq), op);
+    }
+    for op in fresh.values() {
+        let prev = match fresh.get(&(op.actor.as_str(), op.seq.wrapping_sub(1))) {
+            Some(p) => Some(p.op_hash.clone()),
+            None if op.seq > 1 && holds(op, op.seq - 1) => {
+                known_hash(conn, &op.actor, op.seq - 1)?
+            }
+            None => None,
         };
-        insert(conn, op, batch)?;
-        oplog::record_heads(conn, op)?;
-        summary.ops_new += 1;
-        newest_hlc = newest_hlc.max(op.hlc);
-        if op.schema_ver > OP_SCHEMA_VERSION || kinds::kind(&op.kind).is_none() {
-            summary.ops_not_applied += 1;
-        } else {
-            touched.insert((op.kind.clone(), op.record_id.clone()));
+        let next = match fresh.get(&(op.actor.as_str(), op.seq + 1)) {
+            Some(n) => Some(n.prev_hash.clone()),
+            None if holds(op, op.seq + 1) => known_prev_hash(conn, &op.actor, op.seq + 1)?,
+            None => None,
+        };
+        if prev.is_some_and(|p| p != op.prev_hash) || next.is_some_and(|n| n != op.op_hash) {
+            return Err(equivocation(op));
         }
     }
-    for (kind, id) in &touched {
-        let kind = kinds::kind(kind).expect("filtered above");
-        let existed = conn
-            .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()))?
+    if fresh.is_empty() {
+        return Ok(summary);
+    }
+
+    // Records no op of this replica touched yet are built from the imported
+    // ops alone; the others from the log.
+    let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+    for op in fresh.values() {
+        by_record.entry(op.record_id.as_str()).or_default().push(op);
+    }
+    let mut is_new_record = BTreeMap::new();
+    for id in by_record.keys() {
+        let seen = conn
+            .prepare_cached("SELECT 1 FROM change WHERE record_id = ?1 LIMIT 1")?
             .exists([id])?;
-        materialise(conn, kind, id)?;
-        if existed {
-            summary.records_changed += 1;
+        is_new_record.insert(*id, !seen);
+    }
+    conn.execute(
+        "INSERT INTO batch (device, at, label) VALUES ('import', ?1, 'Import')",
+        [Utc::now().to_rfc3339()],
+    )?;
+    let batch = conn.last_insert_rowid();
+    let mut newest_hlc = 0;
+    for op in fresh.values() {
+        insert(conn, op, batch)?;
+        newest_hlc = newest_hlc.max(op.hlc);
+    }
+    summary.ops_new = fresh.len();
+    for (id, record_ops) in &by_record {
+        let applicable = record_ops
+            .iter()
+            .all(|o| o.schema_ver <= OP_SCHEMA_VERSION && kinds::kind(&o.kind).is_some());
+        let state = if is_new_record[id] {
+            let state = RecordState::from_ops(record_ops);
+            state.save_heads(conn, id, record_ops)?;
+            state
         } else {
-            summary.records_new += 1;
+            for op in record_ops {
+                oplog::record_heads(conn, op)?;
+            }
+            RecordState::from_log(conn, id)?
+        };
+        if !applicable {
+            summary.ops_not_applied += record_ops.len();
+            continue;
         }
+        let kind = kinds::kind(&record_ops[0].kind).expect("checked above");
+        if state.created_at.is_none() {
+            continue;
+        }
+        if is_new_record[id] {
+            summary.records_new += 1;
+        } else {
+            summary.records_changed += 1;
+        }
+        write_record(conn, kind, id, &state)?;
     }
     let conflicts_after: i64 = conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
     summary.conflicts_new = (conflicts_after - conflicts_before).max(0) as usize;
     advance_clock(conn, newest_hlc)?;
     Ok(summary)
+}
+
+/// Per actor, the highest seq this replica holds.
+fn highest_seqs(conn: &Connection) -> Result<HashMap<String, u64>> {
+    Ok(conn
+        .prepare("SELECT device, MAX(seq) FROM change GROUP BY device")?
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 fn equivocation(op: &Op) -> StoreError {
@@ -189,23 +252,11 @@ fn known_hash(conn: &Connection, actor: &str, seq: u64) -> Result<Option<String>
         .optional()?)
 }
 
-/// The op must chain to its author's neighbours that this replica holds.
-fn check_links(conn: &Connection, op: &Op) -> Result<()> {
-    if op.seq > 1 {
-        if let Some(prev) = known_hash(conn, &op.actor, op.seq - 1)? {
-            if prev != op.prev_hash {
-                return Err(equivocation(op));
-            }
-        }
-    }
-    let next_prev: Option<String> = conn
+fn known_prev_hash(conn: &Connection, actor: &str, seq: u64) -> Result<Option<String>> {
+    Ok(conn
         .prepare_cached("SELECT prev_hash FROM change WHERE device = ?1 AND seq = ?2")?
-        .query_row(params![op.actor, op.seq as i64 + 1], |r| r.get(0))
-        .optional()?;
-    match next_prev {
-        Some(p) if p != op.op_hash => Err(equivocation(op)),
-        _ => Ok(()),
-    }
+        .query_row(params![actor, seq as i64], |r| r.get(0))
+        .optional()?)
 }
 
 fn insert(conn: &Connection, op: &Op, batch: i64) -> Result<()> {
@@ -260,39 +311,175 @@ fn shown_order(op: &Op) -> (u64, &str, u64) {
     (op.hlc, op.actor.as_str(), op.seq)
 }
 
+/// What materialising one record needs to know of its ops.
+struct RecordState {
+    /// When its first create was written; `None` while the create has not arrived.
+    created_at: Option<String>,
+    heads: Vec<HeadOp>,
+    /// Per actor, the highest seq of its `set` ops on the record.
+    edits: BTreeMap<String, u64>,
+    /// `at` and author of the record's greatest op.
+    latest: (String, String),
+}
+
+impl RecordState {
+    /// From the log and the head table.
+    fn from_log(conn: &Connection, id: &str) -> Result<RecordState> {
+        let created_at = conn
+            .prepare_cached(
+                "SELECT at FROM change WHERE record_id = ?1 AND op = 'create'
+                 ORDER BY hlc, device, seq LIMIT 1",
+            )?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let heads = conn
+            .prepare_cached(&HEADS_SQL)?
+            .query_map([id], |r| {
+                Ok(HeadOp {
+                    field: r.get(0)?,
+                    op: oplog::op_from_row_at(r, 1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let edits = conn
+            .prepare_cached(
+                "SELECT device, MAX(seq) FROM change WHERE record_id = ?1 AND op = 'set'
+                 GROUP BY device",
+            )?
+            .query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let latest = conn
+            .prepare_cached(
+                "SELECT at, device FROM change WHERE record_id = ?1
+                 ORDER BY hlc DESC, device DESC, seq DESC LIMIT 1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(RecordState {
+            created_at,
+            heads,
+            edits,
+            latest,
+        })
+    }
+
+    /// From the ops of a record this replica had never seen: they are all its ops.
+    fn from_ops(ops: &[&Op]) -> RecordState {
+        let superseded: HashSet<(&str, u64)> = ops
+            .iter()
+            .flat_map(|o| o.supersedes.iter().map(|s| (s.actor.as_str(), s.seq)))
+            .collect();
+        let created_at = ops
+            .iter()
+            .filter(|o| o.op == OpKind::Create)
+            .min_by(|a, b| shown_order(a).cmp(&shown_order(b)))
+            .map(|o| o.at.clone());
+        let mut edits = BTreeMap::new();
+        for o in ops.iter().filter(|o| o.op == OpKind::Set) {
+            let max = edits.entry(o.actor.clone()).or_insert(0);
+            *max = (*max).max(o.seq);
+        }
+        let latest = ops
+            .iter()
+            .max_by(|a, b| shown_order(a).cmp(&shown_order(b)))
+            .map(|o| (o.at.clone(), o.actor.clone()))
+            .expect("a record's ops are not empty");
+        let heads = ops
+            .iter()
+            .filter(|o| !superseded.contains(&(o.actor.as_str(), o.seq)))
+            .map(|o| HeadOp {
+                field: oplog::head_field(o.op, o.field.as_deref()).to_string(),
+                op: (*o).clone(),
+            })
+            .collect();
+        RecordState {
+            created_at,
+            heads,
+            edits,
+            latest,
+        }
+    }
+
+    /// Stores what [`RecordState::from_ops`] worked out in memory.
+    fn save_heads(&self, conn: &Connection, id: &str, ops: &[&Op]) -> Result<()> {
+        for old in ops.iter().flat_map(|o| &o.supersedes) {
+            conn.prepare_cached("INSERT OR IGNORE INTO superseded (actor, seq) VALUES (?1, ?2)")?
+                .execute(params![old.actor, old.seq as i64])?;
+        }
+        for h in &self.heads {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO head (record_id, field, actor, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, h.field, h.op.actor, h.op.seq as i64])?;
+        }
+        Ok(())
+    }
+
+    /// Whether some edit of the record is not covered by a delete's `observed`.
+    fn edited_after(&self, observed: &[OpId]) -> bool {
+        self.edits.iter().any(|(actor, seq)| {
+            let seen = observed
+                .iter()
+                .find(|o| &o.actor == actor)
+                .map_or(0, |o| o.seq);
+            *seq > seen
+        })
+    }
+}
+
+static HEADS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT h.field, {} FROM head h JOIN change c ON c.device = h.actor AND c.seq = h.seq
+         WHERE h.record_id = ?1",
+        crate::conflicts::prefixed("c")
+    )
+});
+
+/// The INSERT OR REPLACE of a whole typed row, per kind.
+fn upsert_sql(kind: &KindSpec) -> &'static str {
+    static SQL: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+        KINDS
+            .iter()
+            .map(|k| {
+                let columns: Vec<&str> = k.fields.iter().map(|f| f.name).collect();
+                let placeholders: Vec<String> =
+                    (0..columns.len()).map(|i| format!("?{}", i + 6)).collect();
+                let sql = format!(
+                    "INSERT OR REPLACE INTO {} (id, created_at, updated_at, updated_by, deleted_at, {})
+                     VALUES (?1, ?2, ?3, ?4, ?5, {})",
+                    k.table(),
+                    columns.join(", "),
+                    placeholders.join(", ")
+                );
+                (k.name, sql)
+            })
+            .collect()
+    });
+    &SQL[kind.name]
+}
+
 /// Writes the record's typed row from its ops: it exists once its create is
 /// known; each field shows its greatest head; a delete hides it only if it
 /// saw every edit; concurrent different values are conflicts.
 pub(crate) fn materialise(conn: &Connection, kind: &'static KindSpec, id: &str) -> Result<()> {
-    let created: Option<String> = conn
-        .prepare_cached(
-            "SELECT at FROM change WHERE record_id = ?1 AND op = 'create'
-             ORDER BY hlc, device, seq LIMIT 1",
-        )?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    let Some(created_at) = created else {
+    let state = RecordState::from_log(conn, id)?;
+    if state.created_at.is_none() {
         // Edits whose record has not arrived yet wait in the log.
         return Ok(());
-    };
-    let heads: Vec<HeadOp> = conn
-        .prepare_cached(&format!(
-            "SELECT h.field, {} FROM head h JOIN change c ON c.device = h.actor AND c.seq = h.seq
-             WHERE h.record_id = ?1",
-            crate::conflicts::prefixed("c")
-        ))?
-        .query_map([id], |r| {
-            Ok(HeadOp {
-                field: r.get(0)?,
-                op: oplog::op_from_row_at(r, 1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    }
+    write_record(conn, kind, id, &state)
+}
 
-    let mut values: BTreeMap<&str, Stored> = BTreeMap::new();
-    let mut conflicts: BTreeSet<String> = BTreeSet::new();
+fn write_record(
+    conn: &Connection,
+    kind: &'static KindSpec,
+    id: &str,
+    state: &RecordState,
+) -> Result<()> {
+    let mut values: Vec<Stored> = Vec::with_capacity(kind.fields.len());
+    let mut conflicts: BTreeSet<&str> = BTreeSet::new();
     for spec in kind.fields {
-        let mut candidates: Vec<&Op> = heads
+        let mut candidates: Vec<&Op> = state
+            .heads
             .iter()
             .filter(|h| h.field == spec.name)
             .map(|h| &h.op)
@@ -300,63 +487,43 @@ pub(crate) fn materialise(conn: &Connection, kind: &'static KindSpec, id: &str) 
         candidates.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
         let distinct: BTreeSet<&Option<String>> = candidates.iter().map(|o| &o.value).collect();
         if distinct.len() > 1 {
-            conflicts.insert(spec.name.to_string());
+            conflicts.insert(spec.name);
         }
-        let shown = candidates
-            .first()
-            .map_or(Stored::Null, |o| stored_from_log(o.value.as_deref()));
-        values.insert(spec.name, shown);
+        values.push(
+            candidates
+                .first()
+                .map_or(Stored::Null, |o| stored_from_log(o.value.as_deref())),
+        );
     }
 
-    let lifecycle: Vec<&Op> = heads
+    let lifecycle: Vec<&Op> = state
+        .heads
         .iter()
         .filter(|h| h.field == LIFECYCLE)
         .map(|h| &h.op)
         .collect();
-    let mut deleted_at = None;
-    if !lifecycle.iter().any(|o| o.op == OpKind::Restore) {
-        let unseen_edit =
-            |delete: &Op| -> Result<bool> { edited_after(conn, id, &delete.observed) };
-        let mut deletes: Vec<&&Op> = lifecycle
+    let restored = lifecycle.iter().any(|o| o.op == OpKind::Restore);
+    let mut deletes: Vec<&&Op> = lifecycle.iter().filter(|o| o.op == OpKind::Delete).collect();
+    deletes.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
+    let deleted_at = if restored {
+        None
+    } else {
+        deletes
             .iter()
-            .filter(|o| o.op == OpKind::Delete)
-            .collect();
-        deletes.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
-        for d in &deletes {
-            if !unseen_edit(d)? {
-                deleted_at = Some(d.at.clone());
-                break;
-            }
-        }
-        if deleted_at.is_none() && !deletes.is_empty() {
-            // Deleted on one replica while edited on another: keep it, flagged.
-            conflicts.insert(LIFECYCLE.to_string());
-        }
-    } else if lifecycle.iter().any(|o| o.op == OpKind::Delete) {
-        conflicts.insert(LIFECYCLE.to_string());
+            .find(|d| !state.edited_after(&d.observed))
+            .map(|d| d.at.clone())
+    };
+    if !deletes.is_empty() && deleted_at.is_none() {
+        // Deleted on one replica while edited (or restored) on another: kept, flagged.
+        conflicts.insert(LIFECYCLE);
     }
 
-    let (updated_at, updated_by): (String, String) = conn
-        .prepare_cached(
-            "SELECT at, device FROM change WHERE record_id = ?1
-             ORDER BY hlc DESC, device DESC, seq DESC LIMIT 1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-
-    let columns: Vec<&str> = kind.fields.iter().map(|f| f.name).collect();
-    let placeholders: Vec<String> = (0..columns.len()).map(|i| format!("?{}", i + 6)).collect();
-    let sql = format!(
-        "INSERT OR REPLACE INTO {table} (id, created_at, updated_at, updated_by, deleted_at, {cols})
-         VALUES (?1, ?2, ?3, ?4, ?5, {ph})",
-        table = kind.table(),
-        cols = columns.join(", "),
-        ph = placeholders.join(", ")
-    );
-    let wrapped: Vec<Sql<'_>> = kind.fields.iter().map(|f| Sql(&values[f.name])).collect();
+    let (updated_at, updated_by) = &state.latest;
+    let wrapped: Vec<Sql<'_>> = values.iter().map(Sql).collect();
     let mut bind: Vec<&dyn rusqlite::ToSql> =
-        vec![&id, &created_at, &updated_at, &updated_by, &deleted_at];
+        vec![&id, &state.created_at, updated_at, updated_by, &deleted_at];
     bind.extend(wrapped.iter().map(|w| w as &dyn rusqlite::ToSql));
-    conn.prepare_cached(&sql)?.execute(bind.as_slice())?;
+    conn.prepare_cached(upsert_sql(kind))?.execute(bind.as_slice())?;
 
     conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
         .execute([id])?;
@@ -365,25 +532,4 @@ pub(crate) fn materialise(conn: &Connection, kind: &'static KindSpec, id: &str) 
             .execute(params![id, field, kind.name])?;
     }
     search::reindex(conn, kind, id)
-}
-
-/// Whether some op on the record is not covered by a delete's `observed`.
-fn edited_after(conn: &Connection, id: &str, observed: &[OpId]) -> Result<bool> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT device, MAX(seq) FROM change WHERE record_id = ?1 AND op = 'set' GROUP BY device",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-    })?;
-    for row in rows {
-        let (actor, seq) = row?;
-        let seen = observed
-            .iter()
-            .find(|o| o.actor == actor)
-            .map_or(0, |o| o.seq);
-        if seq > seen {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }

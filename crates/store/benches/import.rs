@@ -1,0 +1,167 @@
+//! Import throughput of 100,000 ops, measured side by side with (a) plain
+//! SQLite inserting the same rows in one transaction — the floor — and (b) the
+//! `automerge` crate applying the same edits to a document — a peer design.
+//! Run: `cargo bench -p fieldbook-store --bench import`.
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use fieldbook_core::op::{Op, OpKind};
+use fieldbook_store::{Change, Store};
+use serde_json::{json, Map, Value};
+
+/// Findings whose creation writes ~100,000 ops (a create and five field sets each).
+const FINDINGS: usize = 16_667;
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+fn source_ops(dir: &std::path::Path) -> Vec<Op> {
+    let mut store = Store::open(&dir.join("source.db")).expect("open");
+    let study = store
+        .create("study", fields(json!({"title": "Bench", "fiscal_year": 2024})))
+        .expect("study");
+    for start in (0..FINDINGS).step_by(1000) {
+        let batch = (start..(start + 1000).min(FINDINGS))
+            .map(|i| Change::Create {
+                kind: "finding".into(),
+                id: None,
+                fields: fields(json!({
+                    "study_id": study, "sector": "energy",
+                    "title": format!("Finding {i}: pump at site {}", i % 97),
+                    "text": format!("Observed pump {i} running {} h/yr", 4000 + i % 3000),
+                })),
+            })
+            .collect();
+        store.apply("bench", batch).expect("insert");
+    }
+    store.ops_after(&Default::default()).expect("ops")
+}
+
+/// The floor: the same op rows into a plain table, one transaction.
+fn plain_sqlite(path: &std::path::Path, ops: &[Op]) {
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE op (actor TEXT, seq INTEGER, hlc INTEGER, at TEXT, op TEXT, kind TEXT,
+          record_id TEXT, field TEXT, value TEXT, supersedes TEXT, prev_hash TEXT, op_hash TEXT,
+          PRIMARY KEY (actor, seq)) STRICT",
+    )
+    .unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare("INSERT INTO op VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+            .unwrap();
+        for o in ops {
+            stmt.execute(rusqlite::params![
+                o.actor,
+                o.seq as i64,
+                o.hlc as i64,
+                o.at,
+                o.op.as_str(),
+                o.kind,
+                o.record_id,
+                o.field,
+                o.value,
+                serde_json::to_string(&o.supersedes).unwrap(),
+                o.prev_hash,
+                o.op_hash
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// The peer: the same creates and field sets applied to an Automerge document.
+fn automerge_apply(ops: &[Op]) -> AutoCommit {
+    let mut doc = AutoCommit::new();
+    let mut objects = std::collections::HashMap::new();
+    for o in ops {
+        match o.op {
+            OpKind::Create => {
+                let obj = doc.put_object(ROOT, &o.record_id, ObjType::Map).unwrap();
+                objects.insert(o.record_id.clone(), obj);
+            }
+            OpKind::Set => {
+                let obj = objects[&o.record_id].clone();
+                let field = o.field.as_deref().unwrap_or_default();
+                doc.put(&obj, field, o.value.clone().unwrap_or_default()).unwrap();
+            }
+            _ => {}
+        }
+    }
+    doc
+}
+
+fn import(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ops = source_ops(dir.path());
+    println!("{} ops to import", ops.len());
+    let mut group = c.benchmark_group("import_100k_ops");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(ops.len() as u64));
+    let mut n = 0;
+    group.bench_function("fieldbook import_ops", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                Store::open(&dir.path().join(format!("target-{n}.db"))).expect("open")
+            },
+            |mut store| store.import_ops(&ops).expect("import"),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("plain SQLite insert (floor)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                dir.path().join(format!("plain-{n}.db"))
+            },
+            |path| plain_sqlite(&path, &ops),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("automerge apply (peer)", |b| {
+        b.iter(|| automerge_apply(&ops))
+    });
+    group.finish();
+
+    // One direct measurement of each, printed for the notes.
+    let t = Instant::now();
+    let mut store = Store::open(&dir.path().join("once.db")).unwrap();
+    store.import_ops(&ops).unwrap();
+    let ours = t.elapsed();
+    let t = Instant::now();
+    plain_sqlite(&dir.path().join("once-plain.db"), &ops);
+    let plain = t.elapsed();
+    let t = Instant::now();
+    let doc = automerge_apply(&ops);
+    let peer = t.elapsed();
+    assert_eq!(doc.length(ROOT), FINDINGS + 1);
+    let rate = |d: Duration| ops.len() as f64 / d.as_secs_f64();
+    println!(
+        "import {} ops: fieldbook {:.2} s ({:.0} ops/s), plain SQLite {:.2} s ({:.0} ops/s), automerge {:.2} s ({:.0} ops/s); fieldbook/plain {:.1}×, fieldbook/automerge {:.1}×",
+        ops.len(),
+        ours.as_secs_f64(),
+        rate(ours),
+        plain.as_secs_f64(),
+        rate(plain),
+        peer.as_secs_f64(),
+        rate(peer),
+        ours.as_secs_f64() / plain.as_secs_f64(),
+        ours.as_secs_f64() / peer.as_secs_f64()
+    );
+}
+
+criterion_group!(benches, import);
+criterion_main!(benches);
