@@ -126,7 +126,7 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
     const monitoringSelect = h(
       'select',
       { 'data-testid': 'input-monitoring', title: t('estimate.monitoring_hint'), 'aria-label': t('estimate.input_monitoring', { name: p.name }) },
-      h('option', { value: '' }, t('estimate.monitoring_none')),
+      h('option', { value: '', 'data-role': 'unset' }, t('estimate.monitoring_none')),
       MONITORING.map((m) => h('option', { value: m }, enumLabel('monitoring', m))),
     );
     const defaultText = h('span', { class: 'input-default-text' });
@@ -187,6 +187,9 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       typedGroup.hidden = source !== 'typed';
       monitoringGroup.hidden = source === 'default';
       defaultGroup.hidden = source !== 'default';
+      // Unset, the engine takes a linked measurement as option C.
+      const unset = monitoringSelect.querySelector('option[data-role=unset]');
+      if (unset) unset.textContent = t(source === 'measurement' ? 'estimate.monitoring_measured' : 'estimate.monitoring_none');
 
       // The measurements to choose from (the linked one even when it no longer converts).
       const linked = str(rec?.fields.measurement_id);

@@ -48,6 +48,8 @@ async function estimateDetail(rec: Rec, studyId: string, changed: () => void): P
 
   async function refresh(): Promise<void> {
     const mine = ++token;
+    // Marks the detail as settling, for people (styles) and tests alike.
+    el.setAttribute('aria-busy', 'true');
     try {
       const estimate = await api.get('estimate', rec.id);
       if (estimate.deleted_at) return;
@@ -73,6 +75,8 @@ async function estimateDetail(rec: Rec, studyId: string, changed: () => void): P
       replace(finance, financeSection(report));
     } catch (e) {
       if (mine === token) replace(working, problem(toApiError(e).message, 'estimate-error'));
+    } finally {
+      if (mine === token) el.removeAttribute('aria-busy');
     }
   }
 
