@@ -85,7 +85,7 @@ pub enum EmissionError {
     UnknownParam { methodology: String, name: String },
     #[error("{0} must not be negative")]
     Negative(String),
-    #[error("{0} must be above zero (it divides)")]
+    #[error("{0} must be above zero")]
     Zero(String),
     #[error("the legal durable years of {0} are not set in the rule pack: give --durable-years N")]
     NoDurableYears(String),
@@ -107,6 +107,7 @@ impl Values<'_> {
             .expect("every parameter is resolved before the formula runs")
     }
 
+    /// A value that must be above zero: a divisor, or a COP or efficacy.
     fn divisor(&self, name: &str) -> Result<Decimal, EmissionError> {
         let v = self.get(name);
         if v.is_zero() {
@@ -125,12 +126,15 @@ fn formula(id: &str, v: &Values<'_>) -> Result<(Decimal, Decimal), EmissionError
         ),
         "chiller-cop" | "refrigeration-cop" => {
             let pe = v.get("consumption_mwh") * v.get("ef_t_per_mwh");
-            (pe * v.get("cop_project") / v.divisor("cop_reference")?, pe)
+            (
+                pe * v.divisor("cop_project")? / v.divisor("cop_reference")?,
+                pe,
+            )
         }
         "led" => {
             let pe = v.get("consumption_mwh") * v.get("ef_t_per_mwh");
-            let ratio =
-                v.get("efficacy_project_lm_per_w") / v.divisor("efficacy_reference_lm_per_w")?;
+            let ratio = v.divisor("efficacy_project_lm_per_w")?
+                / v.divisor("efficacy_reference_lm_per_w")?;
             (pe * ratio, pe)
         }
         "pump-efficiency" => {

@@ -284,3 +284,133 @@ fn cost_effectiveness_rounds_to_the_yen() {
     );
     assert!(subsidy::cost_effectiveness(d("1"), d("0"), 17).is_err());
 }
+
+/// A worked example per family, computed by hand from the formulas of
+/// methodologies.md §2 (inputs given, so no default is involved).
+#[test]
+fn worked_examples_for_every_other_family() {
+    let r = Rules::shipped();
+    let run = |id: &str, pairs: &[(&str, &str)]| {
+        emissions::estimate(r, id, &user(pairs), Some(10)).unwrap_or_else(|e| panic!("{id}: {e}"))
+    };
+    // Chiller: 1,000 MWh at COP 6 replaces COP 4: RE = 1000 × 0.5 × 6 / 4 = 750, PE = 500.
+    let e = run(
+        "chiller-cop",
+        &[
+            ("consumption_mwh", "1000"),
+            ("cop_project", "6"),
+            ("cop_reference", "4"),
+            ("ef_t_per_mwh", "0.5"),
+        ],
+    );
+    assert_eq!(
+        (
+            e.reference_t_per_year,
+            e.project_t_per_year,
+            e.reduction_t_per_year
+        ),
+        (d("750"), d("500"), d("250"))
+    );
+    assert_eq!(e.lifetime_reduction_t, Some(d("2500")));
+    // Refrigeration, same family: 333 MWh, COP 3 vs 2.2, EF 0.7:
+    // PE = 233.1, RE = 233.1 × 3 / 2.2 = 317.86…, ER = 84.77… → 84; × 10 = 847.
+    let e = run(
+        "refrigeration-cop",
+        &[
+            ("consumption_mwh", "333"),
+            ("cop_project", "3"),
+            ("cop_reference", "2.2"),
+            ("ef_t_per_mwh", "0.7"),
+        ],
+    );
+    assert_eq!(e.reduction_t_per_year, d("84"));
+    assert_eq!(e.lifetime_reduction_t, Some(d("847")));
+    // LED: 200 MWh at 150 lm/W replaces 60 lm/W, EF 0.8: PE = 160, RE = 400, ER = 240.
+    let e = run(
+        "led",
+        &[
+            ("consumption_mwh", "200"),
+            ("efficacy_project_lm_per_w", "150"),
+            ("efficacy_reference_lm_per_w", "60"),
+            ("ef_t_per_mwh", "0.8"),
+        ],
+    );
+    assert_eq!(
+        (e.reference_t_per_year, e.project_t_per_year),
+        (d("400"), d("160"))
+    );
+    assert_eq!(e.reduction_t_per_year, d("240"));
+    // Absorption chiller: 5,000 MWh of cooling at reference COP 5 → 1,000 MWh × 0.6 = 600;
+    // project 50 MWh × 0.6 + 120,000 Nm3 × 2.0 kg / 1000 = 30 + 240 = 270; ER 330.
+    let e = run(
+        "absorption-chiller",
+        &[
+            ("cooling_output_mwh", "5000"),
+            ("cop_reference", "5"),
+            ("aux_consumption_mwh", "50"),
+            ("ef_t_per_mwh", "0.6"),
+            ("fuel_project_nm3", "120000"),
+            ("fuel_kgco2_per_nm3", "2"),
+        ],
+    );
+    assert_eq!(
+        (
+            e.reference_t_per_year,
+            e.project_t_per_year,
+            e.reduction_t_per_year
+        ),
+        (d("600"), d("270"), d("330"))
+    );
+    // Boiler: 900 MWh of heat at 75 % → 1,200 MWh fuel × 0.25 = 300; project 1,000 MWh
+    // fuel × 0.25 + 10 MWh × 0.5 = 255; ER 45.
+    let e = run(
+        "boiler-efficiency",
+        &[
+            ("heat_output_mwh", "900"),
+            ("efficiency_reference_pct", "75"),
+            ("fuel_project_mwh", "1000"),
+            ("ef_fuel_t_per_mwh", "0.25"),
+            ("aux_consumption_mwh", "10"),
+            ("ef_t_per_mwh", "0.5"),
+        ],
+    );
+    assert_eq!(
+        (
+            e.reference_t_per_year,
+            e.project_t_per_year,
+            e.reduction_t_per_year
+        ),
+        (d("300"), d("255"), d("45"))
+    );
+    // Biomass power: 2,000 MWh × 0.55 = 1,100; project (10,000 + 5,000) L × 2.7 kg / 1000 = 40.5;
+    // ER 1,059.5 → 1,059; × 10 = 10,595.
+    let e = run(
+        "biomass-power",
+        &[
+            ("generation_mwh", "2000"),
+            ("ef_t_per_mwh", "0.55"),
+            ("fossil_diesel_project_l", "10000"),
+            ("transport_diesel_l", "5000"),
+            ("diesel_kgco2_per_l", "2.7"),
+        ],
+    );
+    assert_eq!(e.reduction_t_per_year, d("1059"));
+    assert_eq!(e.lifetime_reduction_t, Some(d("10595")));
+    // A COP or efficacy of zero is refused, naming it.
+    let err = emissions::estimate(
+        r,
+        "led",
+        &user(&[
+            ("consumption_mwh", "1"),
+            ("efficacy_project_lm_per_w", "0"),
+            ("efficacy_reference_lm_per_w", "60"),
+            ("ef_t_per_mwh", "1"),
+        ]),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("efficacy_project_lm_per_w"),
+        "{err}"
+    );
+}

@@ -25,7 +25,10 @@ fn fields(v: Value) -> Map<String, Value> {
 fn source_ops(dir: &std::path::Path) -> Vec<Op> {
     let mut store = Store::open(&dir.join("source.db")).expect("open");
     let study = store
-        .create("study", fields(json!({"title": "Bench", "fiscal_year": 2024})))
+        .create(
+            "study",
+            fields(json!({"title": "Bench", "fiscal_year": 2024})),
+        )
         .expect("study");
     for start in (0..FINDINGS).step_by(1000) {
         let batch = (start..(start + 1000).min(FINDINGS))
@@ -94,7 +97,8 @@ fn automerge_apply(ops: &[Op]) -> AutoCommit {
             OpKind::Set => {
                 let obj = objects[&o.record_id].clone();
                 let field = o.field.as_deref().unwrap_or_default();
-                doc.put(&obj, field, o.value.clone().unwrap_or_default()).unwrap();
+                doc.put(&obj, field, o.value.clone().unwrap_or_default())
+                    .unwrap();
             }
             _ => {}
         }

@@ -153,9 +153,7 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     for op in fresh.values() {
         let prev = match fresh.get(&(op.actor.as_str(), op.seq.wrapping_sub(1))) {
             Some(p) => Some(p.op_hash.clone()),
-            None if op.seq > 1 && holds(op, op.seq - 1) => {
-                known_hash(conn, &op.actor, op.seq - 1)?
-            }
+            None if op.seq > 1 && holds(op, op.seq - 1) => known_hash(conn, &op.actor, op.seq - 1)?,
             None => None,
         };
         let next = match fresh.get(&(op.actor.as_str(), op.seq + 1)) {
@@ -503,7 +501,10 @@ fn write_record(
         .map(|h| &h.op)
         .collect();
     let restored = lifecycle.iter().any(|o| o.op == OpKind::Restore);
-    let mut deletes: Vec<&&Op> = lifecycle.iter().filter(|o| o.op == OpKind::Delete).collect();
+    let mut deletes: Vec<&&Op> = lifecycle
+        .iter()
+        .filter(|o| o.op == OpKind::Delete)
+        .collect();
     deletes.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
     let deleted_at = if restored {
         None
@@ -523,7 +524,8 @@ fn write_record(
     let mut bind: Vec<&dyn rusqlite::ToSql> =
         vec![&id, &state.created_at, updated_at, updated_by, &deleted_at];
     bind.extend(wrapped.iter().map(|w| w as &dyn rusqlite::ToSql));
-    conn.prepare_cached(upsert_sql(kind))?.execute(bind.as_slice())?;
+    conn.prepare_cached(upsert_sql(kind))?
+        .execute(bind.as_slice())?;
 
     conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
         .execute([id])?;
