@@ -61,6 +61,7 @@ pub fn command() -> Command {
         cmd = cmd.subcommand(kind_command(kind));
     }
     cmd.subcommands(crate::estimates::commands())
+        .subcommands(crate::sync::commands())
 }
 
 fn id_arg() -> Arg {

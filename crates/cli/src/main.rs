@@ -5,6 +5,7 @@ mod args;
 mod estimates;
 mod output;
 mod records;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,6 +130,8 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
             estimates::run_estimate(sub, out, || open(matches))
         }
         "credits" => estimates::run_credits(sub, out),
+        "conflicts" => sync::run_conflicts(&mut open(matches)?, sub, out),
+        "history" => sync::run_history(&open(matches)?, sub, out),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),

@@ -16,6 +16,7 @@ mod read;
 mod samples;
 mod search;
 mod sql;
+mod team;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use read::{ListQuery, Record};
 pub use samples::SampleOutcome;
 pub use search::Hit;
+pub use team::{BundleLogEntry, StoredCheckpoint, TeamDevice};
 pub use write::{Change, UndoOutcome};
 
 #[doc(hidden)]

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, Option<Fill>)] = &[
         include_str!("../migrations/0004_op_log.sql"),
         Some(crate::oplog::backfill),
     ),
+    (include_str!("../migrations/0005_team.sql"), None),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

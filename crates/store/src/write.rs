@@ -148,6 +148,21 @@ impl Store {
             .map(drop)
     }
 
+    /// Settles a record deleted on one laptop while edited on another by
+    /// keeping it: a restore that supersedes the delete.
+    pub fn keep_record(&mut self, kind: &str, id: &str) -> Result<()> {
+        let kind = kind_spec(kind)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Writer::begin(&tx, &self.device, &format!("Keep {}", kind.name), None)?;
+        w.require_live(kind, id)?;
+        w.log(kind, id, Entry::op("restore"))?;
+        w.finish()?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Undoes this device's most recent action that is not undone yet.
     pub fn undo(&mut self) -> Result<Option<UndoOutcome>> {
         let tx = self

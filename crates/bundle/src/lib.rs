@@ -1,0 +1,138 @@
+//! The `.fsb` sync bundle: the file that carries ops and attachments between
+//! Fieldbook replicas by USB stick, email or hub (`SYNC.md` §8.6), and the
+//! team invite / join-request files ([`team`]). Pure: no database and no
+//! filesystem. Everything that can be checked without the database is
+//! checked by [`read`] before the store writes anything.
+//!
+//! # API
+//! - [`DeviceKey`] (Ed25519; `generate`, `from_bytes`/`to_bytes`, `public`,
+//!   `fingerprint`), [`ProjectKey`] (32 random bytes; `key_id`),
+//!   [`fingerprint`] of a public key.
+//! - [`KeyRing`]: `fn device(&self, actor) -> DeviceStatus` with
+//!   [`DeviceStatus`]`::{Unknown, Active([u8; 32]), Revoked}`; [`MemKeyRing`]
+//!   is an in-memory one.
+//! - [`Bundle`] `{ header: Header, ops: Vec<Op>, checkpoints: Vec<Checkpoint>,
+//!   blobs: Vec<Blob> }`; [`Header`] (with [`Range`], [`BlobRef`], [`Part`]);
+//!   [`Bundle::new`] fills `header.ranges`/`header.blobs` from the ops and
+//!   blobs; [`Header::new`] mints the UUIDv7 `bundle_id`; [`ranges_of`].
+//! - [`checkpoint`]`(key, project_id, actor, seq, op_hash) -> Checkpoint`:
+//!   an author signs the head of its chain.
+//! - [`write()`]`(bundle, sender_actor, sender_key, project_key, max_part_bytes)
+//!   -> Result<Vec<Vec<u8>>>`: one file, or parts (default size
+//!   [`DEFAULT_MAX_PART_BYTES`] = 20 MiB).
+//! - [`read()`]`(bytes, project_key, keyring, limits) -> Result<Bundle>`,
+//!   [`inspect`]`(bytes) -> Result<Header>` (unverified, no keys).
+//! - [`BundleError`], with [`BundleError::is_permanent`].
+//!
+//! # File format, version 1.0
+//! ```text
+//! offset  size
+//! 0       8    magic "FSBNDL\r\n"          (CR-LF catches text-mode mangling)
+//! 8       2    format_major = 1 (u16 LE)   a reader refuses a higher one: UnsupportedVersion
+//! 10      2    format_minor = 0 (u16 LE)   repeated in the header
+//! 12      4    header_len (u32 LE)
+//! 16      H    header: JSON of `Header` (serde, fields in declared order)
+//! …            sections, each: u8 type | u64 LE len | body, in this order:
+//!   0x01 OPS          nonce_prefix[19] | STREAM( zstd( JSON array of Op ) )
+//!   0x02 CHECKPOINTS  JSON array of Checkpoint, one per header range, same order
+//!                     (plaintext: each is signed by its author)
+//!   0x03 BLOB         sha256[32] | nonce_prefix[19] | STREAM( raw bytes )
+//!                     one per header.blobs entry, same order; not compressed
+//!                     (photos do not compress)
+//!   0x80..=0xFE       optional sections a reader skips (room for minor versions)
+//! trailer 0xFF | SHA-256 of every byte before the 0xFF (32)
+//!         | Ed25519 signature by the sender (64) of "fieldbook/bundle/v1\0" ‖ that hash
+//!         | total file length (u64 LE) | "FSBEND\0\0"
+//! ```
+//! STREAM is XChaCha20-Poly1305 in the STREAM construction (`aead::stream`,
+//! BE32: nonce = random per-section 19-byte prefix ‖ u32 BE segment counter ‖
+//! last-segment flag), 64 KiB plaintext segments each with its 16-byte tag,
+//! keyed with the project key. Its associated data is SHA-256(header bytes) ‖
+//! section type (‖ the blob's sha256 for a BLOB), so a section cut short,
+//! moved to another bundle, swapped with another section or paired with an
+//! edited header does not decrypt. Ops are compressed, then encrypted.
+//!
+//! Simplifications from `SYNC.md` §8.6, and why:
+//! - JSON instead of CBOR for the header and ops: `Op` and its hash are
+//!   defined over serde JSON in `fieldbook-core`, and zstd takes away most of
+//!   JSON's size cost (see the bench). The header is hashed as the bytes on
+//!   disk, so it need not be re-encodable byte for byte.
+//! - SHA-256 instead of BLAKE3 for the trailer and associated data: one hash
+//!   function for the whole sync layer (op hashes are SHA-256 already), no
+//!   extra native build, and hashing is not the bottleneck.
+//! - No `compression`/`encryption` fields in the header: version 1.0 always
+//!   uses zstd and XChaCha20-Poly1305 STREAM; a change is a new minor or
+//!   major version.
+//!
+//! # Checks on reading, in order
+//! 1. magic, major version, lengths (`BadMagic`, `UnsupportedVersion`,
+//!    `Truncated`);
+//! 2. the trailer hash (`HashMismatch`);
+//! 3. the project key id (`WrongProjectKey`) — before the sender's key, so a
+//!    bundle from another team (whose sender this laptop cannot know) is
+//!    reported as such rather than as `UnknownDevice`. Nothing is trusted
+//!    on the strength of it; the bundle is refused either way;
+//! 4. the sender's signature, by a device the key ring has `Active`
+//!    (`UnknownDevice`, `RevokedDevice`, `BadSignature`), then the header's
+//!    shape (`Schema`);
+//! 5. section layout (`Corrupt`), AEAD of every segment of every section
+//!    (`Decrypt`), attachment sizes (`BlobTooLarge`, [`Limits`]);
+//! 6. zstd decompression within [`Limits`] (`DecompressLimit`): at most
+//!    `max_ratio` (50)× the compressed size (with a 64 KiB floor) and at
+//!    most `max_ops_bytes` (1 GiB); the decoder window is capped at 128 MiB;
+//! 7. the ops: JSON, schema (`Schema`), exact cover of `header.ranges` in
+//!    order, each `op_hash` recomputed (`OpHash`), `prev_hash` linked inside
+//!    each range and to the genesis hash at seq 1 (`ChainBroken`);
+//! 8. each range ends at a checkpoint `(project_id, actor, seq, op_hash)`
+//!    signed by the author's key, which must be `Active` in the key ring
+//!    (`Checkpoint`, `UnknownDevice`, `RevokedDevice`) — this is what makes a
+//!    relayed range trustworthy: the sender's signature only says who made
+//!    the file;
+//! 9. each attachment's SHA-256 and size (`BlobMismatch`).
+//!
+//! Not checked here (needs the database): that a range's first op links to
+//! the op before it that the recipient already holds (a mismatch there is
+//! equivocation), and whether ops or blobs are already present.
+//!
+//! # Parts
+//! If the whole bundle is larger than `max_part_bytes`, `write` splits it
+//! into parts. A part is a complete bundle of its own: its header lists only
+//! its own ranges and blobs and `part: {index (from 1), count}`, and it
+//! carries the checkpoint ending each of its ranges; all parts share the
+//! `bundle_id`. Ops are split only where a checkpoint can end a range: the
+//! sender's own ops anywhere (`write` signs a checkpoint there), a relayed
+//! author's ops only at checkpoints that author signed (give them in
+//! `bundle.checkpoints`). Attachments are never split. So one unit that is
+//! alone larger than `max_part_bytes` (an attachment, or a relayed run
+//! between two checkpoints) makes a part larger than `max_part_bytes`.
+
+mod crypto;
+mod error;
+mod format;
+mod keys;
+mod model;
+mod read;
+mod verify;
+mod write;
+
+pub mod team;
+
+#[doc(hidden)]
+pub mod fixtures;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::BundleError;
+pub use keys::{fingerprint, DeviceKey, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
+pub use model::{
+    checkpoint, ranges_of, Blob, BlobRef, Bundle, Checkpoint, Header, Limits, Part, Range,
+    DEFAULT_MAX_PART_BYTES,
+};
+pub use read::{inspect, read};
+pub use write::write;
+
+/// The format major version this build reads and writes.
+pub const FORMAT_MAJOR: u16 = 1;
+/// The format minor version this build writes.
+pub const FORMAT_MINOR: u16 = 0;
