@@ -115,6 +115,7 @@ mod read;
 mod verify;
 mod write;
 
+pub mod roster;
 pub mod team;
 
 #[doc(hidden)]

@@ -49,6 +49,14 @@ pub struct Header {
     /// `Some` for one part of an export split into several files, each of
     /// which can be imported alone, in any order. Set by `write`.
     pub part: Option<Part>,
+    /// The sender's version vector when it wrote the bundle: what it holds,
+    /// so the recipient can later send it only what it lacks.
+    #[serde(default)]
+    pub sender_vv: BTreeMap<String, u64>,
+    /// The team's devices as the sender knows them, each entry signed by the
+    /// member who enrolled or revoked it (see [`crate::roster`]).
+    #[serde(default)]
+    pub roster: Vec<crate::roster::RosterEntry>,
 }
 
 impl Header {
@@ -76,6 +84,8 @@ impl Header {
             ranges: Vec::new(),
             blobs: Vec::new(),
             part: None,
+            sender_vv: BTreeMap::new(),
+            roster: Vec::new(),
         }
     }
 }

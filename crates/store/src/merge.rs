@@ -66,6 +66,13 @@ impl Store {
         Ok(vv)
     }
 
+    /// This replica's hybrid logical clock now: its last op, or a newer
+    /// remote clock seen in an import.
+    pub fn clock(&self) -> Result<u64> {
+        let (_, _, own) = oplog::chain_end(&self.conn, &self.device)?;
+        Ok(own.max(oplog::seen_clock(&self.conn)?))
+    }
+
     /// Every op a replica whose version vector is `have` lacks, by actor and seq.
     pub fn ops_after(&self, have: &BTreeMap<String, u64>) -> Result<Vec<Op>> {
         let mut stmt = self.conn.prepare(&format!(

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use fieldbook_core::op::{Op, OpId, OpKind, GENESIS_HASH};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::{Result, StoreError};
 
@@ -136,6 +136,16 @@ pub(crate) fn chain_end(conn: &Connection, actor: &str) -> Result<(u64, String, 
             rusqlite::Error::QueryReturnedNoRows => Ok((0, GENESIS_HASH.to_string(), 0)),
             e => Err(e),
         })?)
+}
+
+/// The newest remote clock an import moved this replica's clock to (merge.rs).
+pub(crate) fn seen_clock(conn: &Connection) -> Result<u64> {
+    let seen: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(seen.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 /// Schema v4's backfill of a log written before ops superseded each other: on

@@ -290,13 +290,7 @@ impl<'t> Writer<'t> {
         // its latest clock value too (a primary-key lookup, not a scan).
         let (seq, prev_hash, hlc) = oplog::chain_end(tx, device)?;
         // Other replicas' clocks seen in imports move ours forward (merge.rs).
-        let seen: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let seen = seen.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let last = Hlc(hlc.max(seen));
+        let last = Hlc(hlc.max(oplog::seen_clock(tx)?));
         let now_ms = now_utc.timestamp_millis().max(0) as u64;
         Ok(Writer {
             tx,

@@ -1,0 +1,12 @@
+//! Sync between laptops: a team (each device with its own signing key, the
+//! team sharing a project key) and bundles — every op and photo another
+//! laptop lacks, in signed, encrypted files — exported from and imported into
+//! a store. The file format is `fieldbook-bundle`'s; merging is the store's.
+
+mod error;
+mod exchange;
+mod team;
+
+pub use error::SyncError;
+pub use exchange::{export, import, inspect, ExportReport, ImportReport, Progress, Target};
+pub use team::{add_device, init, join, revoke, show, DeviceView, TeamView};

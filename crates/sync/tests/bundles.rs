@@ -1,0 +1,285 @@
+//! Laptops exchanging bundle files through the sync crate, on real database
+//! files: the team flow, convergence through direct and relayed bundles,
+//! split parts in any order, photos, and refusals that change nothing.
+
+use std::sync::atomic::AtomicBool;
+
+use fieldbook_bundle::team::KdfParams;
+use fieldbook_bundle::BundleError;
+use fieldbook_store::Store;
+use fieldbook_sync::{self as sync, SyncError, Target};
+use serde_json::{json, Map, Value};
+
+const PASS: &str = "correct horse battery";
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+struct Laptop {
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Laptop {
+    fn new() -> Laptop {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fb.db")).unwrap();
+        Laptop { store, _dir: dir }
+    }
+
+    fn id(&self) -> String {
+        self.store.device_id().to_string()
+    }
+
+    fn export(&self, target: &Target) -> Vec<Vec<u8>> {
+        sync::export(&self.store, target, 0, &|_| {}, &AtomicBool::new(false))
+            .unwrap()
+            .parts
+    }
+
+    fn send_to(&self, other: &mut Laptop) -> sync::ImportReport {
+        let parts = self.export(&Target::Peer(other.id()));
+        let mut last = None;
+        for p in parts {
+            last = Some(sync::import(&mut other.store, &p).unwrap());
+        }
+        last.unwrap()
+    }
+
+    /// The database file's bytes after a checkpoint, and the canonical dump.
+    fn fingerprint(&self) -> (Vec<u8>, String) {
+        let conn = rusqlite::Connection::open(self.store.path()).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        (
+            std::fs::read(self.store.path()).unwrap(),
+            self.store.dump().unwrap(),
+        )
+    }
+}
+
+/// A starts a team, B and C join through A's invite and A enrols them.
+fn team_of(n: usize) -> Vec<Laptop> {
+    team_with_invite(n).0
+}
+
+fn team_with_invite(n: usize) -> (Vec<Laptop>, Vec<u8>) {
+    let mut laptops: Vec<Laptop> = (0..n).map(|_| Laptop::new()).collect();
+    let invite = sync::init(
+        &laptops[0].store,
+        "Mekong survey",
+        "A",
+        PASS,
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    for (i, l) in laptops.iter().enumerate().skip(1) {
+        let request = sync::join(&l.store, &invite, PASS, &format!("laptop {i}")).unwrap();
+        sync::add_device(&laptops[0].store, &request).unwrap();
+    }
+    let (first, rest) = laptops.split_at_mut(1);
+    for l in rest {
+        first[0].send_to(l);
+    }
+    (laptops, invite)
+}
+
+fn study(store: &mut Store, title: &str) -> String {
+    store
+        .create(
+            "study",
+            fields(json!({"title": title, "fiscal_year": 2026})),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_team_converges_through_direct_and_relayed_bundles() {
+    let mut l = team_of(3);
+    let s = study(&mut l[0].store, "Da Nang pumps");
+    let (a, rest) = l.split_at_mut(1);
+    let (b, c) = rest.split_at_mut(1);
+    let (a, b, c) = (&mut a[0], &mut b[0], &mut c[0]);
+    a.send_to(b);
+    // B edits; its bundle reaches C only through A (relayed, with B's checkpoint).
+    b.store
+        .edit(
+            "study",
+            &s,
+            fields(json!({"notes": "pumps run 20 h a day"})),
+        )
+        .unwrap();
+    b.send_to(a);
+    let relayed = a.send_to(c);
+    assert!(relayed.summary.ops_new > 0);
+    assert_eq!(a.store.dump().unwrap(), c.store.dump().unwrap());
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    // C learned B from A's roster, so B can now send to C directly.
+    c.store
+        .edit("study", &s, fields(json!({"status": "ongoing"})))
+        .unwrap();
+    c.send_to(b);
+    b.send_to(c);
+    b.send_to(a);
+    for x in [&a, &c] {
+        assert_eq!(x.store.dump().unwrap(), b.store.dump().unwrap());
+    }
+    // Sending again brings nothing: "what the peer has not seen" is empty,
+    // and everything again (a replay under a new bundle id) changes nothing.
+    let before = c.fingerprint().1;
+    let again = b.send_to(c);
+    assert_eq!(again.summary.ops_new, 0);
+    for p in b.export(&Target::All) {
+        assert_eq!(sync::import(&mut c.store, &p).unwrap().summary.ops_new, 0);
+    }
+    assert_eq!(c.fingerprint().1, before);
+}
+
+#[test]
+fn concurrent_edits_arrive_as_a_conflict_on_both_laptops() {
+    let mut l = team_of(2);
+    let s = study(&mut l[0].store, "Semarang buses");
+    let (a, b) = l.split_at_mut(1);
+    let (a, b) = (&mut a[0], &mut b[0]);
+    a.send_to(b);
+    a.store
+        .edit("study", &s, fields(json!({"title": "Semarang BRT"})))
+        .unwrap();
+    b.store
+        .edit(
+            "study",
+            &s,
+            fields(json!({"title": "Semarang buses (CNG)"})),
+        )
+        .unwrap();
+    let got = a.send_to(b);
+    assert_eq!(got.summary.conflicts_new, 1);
+    b.send_to(a);
+    for x in [&a, &b] {
+        let c = x.store.conflicts().unwrap();
+        assert_eq!((c.len(), c[0].field.as_str()), (1, "title"));
+    }
+    b.store
+        .edit("study", &s, fields(json!({"title": "Semarang BRT (CNG)"})))
+        .unwrap();
+    b.send_to(a);
+    assert!(a.store.conflicts().unwrap().is_empty());
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+}
+
+#[test]
+fn split_parts_import_in_any_order_with_their_photos() {
+    let mut l = team_of(2);
+    let (a, b) = l.split_at_mut(1);
+    let (a, b) = (&mut a[0], &mut b[0]);
+    let s = study(&mut a.store, "Photos");
+    let f = a
+        .store
+        .create(
+            "finding",
+            fields(json!({"study_id": s, "sector": "water", "title": "Pump room"})),
+        )
+        .unwrap();
+    let jpeg = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/photo.jpg"
+    ))
+    .unwrap();
+    let att = a.store.attach(&f, "photo", "pump.jpg", &jpeg).unwrap();
+    for i in 0..300 {
+        a.store
+            .create(
+                "finding",
+                fields(json!({"study_id": s, "sector": "water", "title": format!("Finding {i}")})),
+            )
+            .unwrap();
+    }
+    let parts = sync::export(
+        &a.store,
+        &Target::All,
+        40_000,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .parts;
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    for p in parts.iter().rev() {
+        sync::import(&mut b.store, p).unwrap();
+    }
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    let sha = b.store.get("attachment", &att).unwrap().fields["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(b.store.blobs().read(&sha).unwrap(), jpeg);
+}
+
+#[test]
+fn refused_bundles_change_nothing() {
+    let (mut l, invite) = team_with_invite(2);
+    study(&mut l[0].store, "Kept");
+    let (a, b) = l.split_at_mut(1);
+    let (a, b) = (&mut a[0], &mut b[0]);
+    a.send_to(b);
+    let good = a.export(&Target::All).remove(0);
+    let before = b.fingerprint();
+
+    // Truncated at many offsets and bit-flipped: refused, database unchanged.
+    for cut in (0..good.len()).step_by(97) {
+        assert!(sync::import(&mut b.store, &good[..cut]).is_err());
+    }
+    for i in (0..good.len()).step_by(53) {
+        let mut bad = good.clone();
+        bad[i] ^= 0x10;
+        assert!(sync::import(&mut b.store, &bad).is_err());
+    }
+    assert_eq!(b.fingerprint(), before);
+
+    // Another team's laptop: its bundle is for another project key.
+    let mut other = Laptop::new();
+    sync::init(
+        &other.store,
+        "Other",
+        "X",
+        PASS,
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    study(&mut other.store, "Intruder");
+    let foreign = other.export(&Target::All).remove(0);
+    let err = sync::import(&mut b.store, &foreign).unwrap_err();
+    assert!(
+        matches!(err, SyncError::Bundle(BundleError::WrongProjectKey { .. })),
+        "{err}"
+    );
+
+    // A laptop that opened the invite but was never enrolled: unknown here.
+    let mut stranger = Laptop::new();
+    sync::join(&stranger.store, &invite, PASS, "stranger").unwrap();
+    study(&mut stranger.store, "Unvouched");
+    let unvouched = stranger.export(&Target::All).remove(0);
+    let err = sync::import(&mut b.store, &unvouched).unwrap_err();
+    assert!(
+        matches!(err, SyncError::Bundle(BundleError::UnknownDevice { .. })),
+        "{err}"
+    );
+    assert_eq!(b.fingerprint(), before);
+
+    // A revoked laptop: A revokes B; A then refuses B's bundles.
+    study(&mut b.store, "After revocation");
+    let from_b = b.export(&Target::All).remove(0);
+    sync::revoke(&a.store, &b.id()).unwrap();
+    let a_before = a.fingerprint();
+    let err = sync::import(&mut a.store, &from_b).unwrap_err();
+    assert!(
+        matches!(err, SyncError::Bundle(BundleError::RevokedDevice { .. })),
+        "{err}"
+    );
+    assert_eq!(a.fingerprint(), a_before);
+    assert_eq!(b.fingerprint().1, b.store.dump().unwrap());
+}
