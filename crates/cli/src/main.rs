@@ -132,6 +132,8 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "credits" => estimates::run_credits(sub, out),
         "conflicts" => sync::run_conflicts(&mut open(matches)?, sub, out),
         "history" => sync::run_history(&open(matches)?, sub, out),
+        "team" => sync::run_team(&open(matches)?, sub, out),
+        "bundle" => sync::run_bundle(&mut open(matches)?, sub, out),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),
