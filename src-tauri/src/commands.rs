@@ -38,7 +38,7 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    fn new(code: &'static str, message: String, field: Option<&str>) -> Self {
+    pub(crate) fn new(code: &'static str, message: String, field: Option<&str>) -> Self {
         CommandError {
             code,
             message,
@@ -63,13 +63,32 @@ impl From<StoreError> for CommandError {
     }
 }
 
-type CmdResult<T> = Result<T, CommandError>;
+pub(crate) type CmdResult<T> = Result<T, CommandError>;
+
+impl From<fieldbook_sync::SyncError> for CommandError {
+    fn from(e: fieldbook_sync::SyncError) -> Self {
+        match e {
+            fieldbook_sync::SyncError::Store(e) => e.into(),
+            e => CommandError::new("sync", e.to_string(), None),
+        }
+    }
+}
 
 /// Runs `f` with the store on a blocking thread: SQLite must not stall the UI loop.
-async fn with_store<T, F>(state: &State<'_, AppState>, f: F) -> CmdResult<T>
+pub(crate) async fn with_store<T, F>(state: &State<'_, AppState>, f: F) -> CmdResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+{
+    on_store(state, f).await
+}
+
+/// [`with_store`] for work whose errors are not the store's (sync).
+pub(crate) async fn on_store<T, E, F>(state: &State<'_, AppState>, f: F) -> CmdResult<T>
+where
+    T: Send + 'static,
+    E: Into<CommandError> + Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, E> + Send + 'static,
 {
     let store = state.store.clone();
     tauri::async_runtime::spawn_blocking(move || {
@@ -86,7 +105,7 @@ where
             None,
         )
     })?
-    .map_err(CommandError::from)
+    .map_err(Into::into)
 }
 
 #[tauri::command]

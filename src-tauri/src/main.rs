@@ -5,6 +5,7 @@
 
 mod attachments;
 mod commands;
+mod sync_commands;
 
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +32,7 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .manage(sync_commands::Cancel::default())
         .register_uri_scheme_protocol("fbfile", move |_ctx, request| {
             attachments::serve(&blobs, &request)
         })
@@ -56,6 +58,19 @@ fn main() {
             commands::evaluate_estimate,
             commands::study_estimates,
             commands::measurement_candidates,
+            sync_commands::team_show,
+            sync_commands::team_init,
+            sync_commands::team_join,
+            sync_commands::team_add_device,
+            sync_commands::team_revoke,
+            sync_commands::bundle_export,
+            sync_commands::bundle_cancel,
+            sync_commands::bundle_import_pick,
+            sync_commands::bundle_import_bytes,
+            sync_commands::conflicts,
+            sync_commands::keep_record,
+            sync_commands::sync_states,
+            sync_commands::history,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

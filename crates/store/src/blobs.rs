@@ -57,6 +57,35 @@ impl BlobStore {
         Ok(sha)
     }
 
+    /// Removes temporary files a writer left when it died before renaming
+    /// them (a crash or a kill mid-import): those whose process is gone, or,
+    /// where that cannot be told, that are a day old.
+    pub fn remove_orphans(&self) -> Result<usize> {
+        let Ok(entries) = fs::read_dir(self.dir.join("tmp")) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.rsplit('.').next().and_then(|p| p.parse::<u32>().ok());
+            let writer_gone = match pid {
+                Some(pid) if Path::new("/proc/self").exists() => {
+                    !Path::new("/proc").join(pid.to_string()).exists()
+                }
+                _ => entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 24 * 3600),
+            };
+            if writer_gone && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
         Ok(fs::read(self.path(sha256))?)
     }

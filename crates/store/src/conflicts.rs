@@ -33,6 +33,18 @@ pub struct Conflict {
     pub candidates: Vec<Candidate>,
 }
 
+/// Where a record stands with the other laptops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Some change to it has reached no other laptop we heard from.
+    LocalOnly,
+    /// Every change to it is held by at least one other laptop.
+    Synced,
+    /// Concurrent edits (or a delete versus an edit) wait for a decision.
+    Conflict,
+}
+
 /// One entry of a record's history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
@@ -75,6 +87,41 @@ impl Store {
             .prepare_cached("SELECT field FROM conflict WHERE record_id = ?1 ORDER BY field")?
             .query_map([record_id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Each record's sync state, for the badges of a list.
+    pub fn sync_states(&self, record_ids: &[String]) -> Result<Vec<SyncState>> {
+        let peers: Vec<std::collections::BTreeMap<String, u64>> = self
+            .conn
+            .prepare_cached("SELECT have FROM peer")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|h| h.ok().and_then(|h| serde_json::from_str(&h).ok()))
+            .collect();
+        record_ids
+            .iter()
+            .map(|id| {
+                if !self.record_conflicts(id)?.is_empty() {
+                    return Ok(SyncState::Conflict);
+                }
+                let newest: Vec<(String, u64)> = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT device, MAX(seq) FROM change WHERE record_id = ?1 GROUP BY device",
+                    )?
+                    .query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let held = |(actor, seq): &(String, u64)| {
+                    peers
+                        .iter()
+                        .any(|have| have.get(actor).is_some_and(|h| h >= seq))
+                };
+                Ok(if newest.iter().all(held) {
+                    SyncState::Synced
+                } else {
+                    SyncState::LocalOnly
+                })
+            })
+            .collect()
     }
 
     fn candidates(&self, record_id: &str, field: &str) -> Result<Vec<Candidate>> {

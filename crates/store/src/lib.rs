@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
-pub use conflicts::{Candidate, Conflict, HistoryEntry};
+pub use conflicts::{Candidate, Conflict, HistoryEntry, SyncState};
 pub use error::{Result, StoreError};
 pub use merge::ImportSummary;
 pub use migrate::SCHEMA_VERSION;
@@ -62,6 +62,7 @@ impl Store {
         migrate::migrate(&mut conn)?;
         let device = device_id(&conn)?;
         let blobs = BlobStore::beside(path);
+        blobs.remove_orphans()?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

@@ -104,3 +104,26 @@ fn non_image_photos_and_oversized_files_are_refused_without_a_trace() {
 fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).unwrap().count()
 }
+
+#[test]
+fn a_writer_killed_before_its_rename_leaves_nothing_behind() {
+    let f = fresh();
+    let tmp = f
+        .store
+        .blobs()
+        .path("ab")
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // A process id that cannot be running (above the kernel's maximum).
+    let orphan = tmp.join("0123abcd.4294967295");
+    std::fs::write(&orphan, b"half a photo").unwrap();
+    let mine = tmp.join(format!("4567ef.{}", std::process::id()));
+    std::fs::write(&mine, b"being written").unwrap();
+    assert_eq!(f.store.blobs().remove_orphans().unwrap(), 1);
+    assert!(!orphan.exists());
+    assert!(mine.exists(), "a live writer's file stays");
+}

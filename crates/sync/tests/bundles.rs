@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use fieldbook_bundle::team::KdfParams;
 use fieldbook_bundle::BundleError;
-use fieldbook_store::Store;
+use fieldbook_store::{Store, SyncState};
 use fieldbook_sync::{self as sync, SyncError, Target};
 use serde_json::{json, Map, Value};
 
@@ -145,7 +145,13 @@ fn concurrent_edits_arrive_as_a_conflict_on_both_laptops() {
     let s = study(&mut l[0].store, "Semarang buses");
     let (a, b) = l.split_at_mut(1);
     let (a, b) = (&mut a[0], &mut b[0]);
+    let state = |x: &Laptop| x.store.sync_states(std::slice::from_ref(&s)).unwrap()[0];
+    assert_eq!(state(a), SyncState::LocalOnly);
     a.send_to(b);
+    // A learns that B holds it only when B's next bundle says so.
+    assert_eq!(state(a), SyncState::LocalOnly);
+    b.send_to(a);
+    assert_eq!((state(a), state(b)), (SyncState::Synced, SyncState::Synced));
     a.store
         .edit("study", &s, fields(json!({"title": "Semarang BRT"})))
         .unwrap();
@@ -162,6 +168,7 @@ fn concurrent_edits_arrive_as_a_conflict_on_both_laptops() {
     for x in [&a, &b] {
         let c = x.store.conflicts().unwrap();
         assert_eq!((c.len(), c[0].field.as_str()), (1, "title"));
+        assert_eq!(state(x), SyncState::Conflict);
     }
     b.store
         .edit("study", &s, fields(json!({"title": "Semarang BRT (CNG)"})))
