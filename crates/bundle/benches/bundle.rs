@@ -69,6 +69,7 @@ fn set_ops() -> Vec<Op> {
                 schema_ver: OP_SCHEMA_VERSION,
                 prev_hash,
                 op_hash: String::new(),
+                extra: Default::default(),
             }
             .seal(),
         );

@@ -104,6 +104,7 @@ fn op(actor: &str, seq: u64, prev_hash: String) -> Op {
         schema_ver: OP_SCHEMA_VERSION,
         prev_hash,
         op_hash: String::new(),
+        extra: Default::default(),
     }
     .seal()
 }

@@ -3,6 +3,8 @@
 //! replicas that hold the same ops show the same data, whatever the order
 //! they arrived in (`SYNC.md` §8.4).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -78,8 +80,13 @@ pub struct Op {
     pub schema_ver: u32,
     /// `op_hash` of (actor, seq − 1); all zeros for seq 1: a per-actor chain.
     pub prev_hash: String,
-    /// Hex SHA-256 of the canonical encoding of every field above.
+    /// Hex SHA-256 of the canonical encoding of every other field.
     pub op_hash: String,
+    /// Fields a newer Fieldbook added to ops: kept, hashed and relayed as
+    /// they came, so an older laptop never loses or breaks them. (A newer
+    /// version hashes its added fields after `prev_hash`, by name.)
+    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// The chain's start: the `prev_hash` of an actor's first op.
@@ -102,6 +109,8 @@ struct Hashed<'a> {
     cascade_of: &'a Option<String>,
     schema_ver: u32,
     prev_hash: &'a str,
+    #[serde(flatten)]
+    extra: &'a BTreeMap<String, serde_json::Value>,
 }
 
 impl Op {
@@ -122,6 +131,7 @@ impl Op {
             cascade_of: &self.cascade_of,
             schema_ver: self.schema_ver,
             prev_hash: &self.prev_hash,
+            extra: &self.extra,
         };
         let bytes = serde_json::to_vec(&body).expect("plain data serialises");
         hex(&Sha256::digest(bytes))
@@ -166,6 +176,7 @@ mod tests {
             schema_ver: OP_SCHEMA_VERSION,
             prev_hash: GENESIS_HASH.into(),
             op_hash: String::new(),
+            extra: BTreeMap::new(),
         }
         .seal()
     }
@@ -186,5 +197,24 @@ mod tests {
             seq: 7,
         });
         assert_ne!(d.compute_hash(), a.op_hash);
+    }
+
+    #[test]
+    fn fields_from_a_newer_version_are_kept_and_hashed() {
+        let mut newer: serde_json::Value = serde_json::to_value(op()).unwrap();
+        newer["schema_ver"] = 2.into();
+        newer["confidence"] = "high".into();
+        let mut parsed: Op = serde_json::from_value(newer).unwrap();
+        assert_eq!(parsed.extra["confidence"], "high");
+        let sealed = parsed.clone().seal();
+        let again: Op = serde_json::from_str(&serde_json::to_string(&sealed).unwrap()).unwrap();
+        assert_eq!(again, sealed);
+        assert_eq!(again.compute_hash(), sealed.op_hash);
+        parsed.extra.clear();
+        assert_ne!(
+            parsed.compute_hash(),
+            sealed.op_hash,
+            "the extra field is hashed"
+        );
     }
 }

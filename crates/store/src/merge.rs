@@ -201,9 +201,9 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     }
     summary.ops_new = fresh.len();
     for (id, record_ops) in &by_record {
-        let applicable = record_ops
-            .iter()
-            .all(|o| o.schema_ver <= OP_SCHEMA_VERSION && kinds::kind(&o.kind).is_some());
+        // What this build cannot interpret — an op of a newer schema, a kind
+        // or a field it does not know — is kept and relayed, not shown.
+        summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
         let state = if is_new_record[id] {
             let state = RecordState::from_ops(record_ops);
             state.save_heads(conn, id, record_ops)?;
@@ -214,11 +214,9 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
             }
             RecordState::from_log(conn, id)?
         };
-        if !applicable {
-            summary.ops_not_applied += record_ops.len();
+        let Some(kind) = kinds::kind(&record_ops[0].kind) else {
             continue;
-        }
-        let kind = kinds::kind(&record_ops[0].kind).expect("checked above");
+        };
         if state.created_at.is_none() {
             continue;
         }
@@ -233,6 +231,16 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     summary.conflicts_new = (conflicts_after - conflicts_before).max(0) as usize;
     advance_clock(conn, newest_hlc)?;
     Ok(summary)
+}
+
+/// Whether this build knows how to show `op`.
+fn understood(op: &Op) -> bool {
+    op.schema_ver <= OP_SCHEMA_VERSION
+        && op.extra.is_empty()
+        && kinds::kind(&op.kind).is_some_and(|k| match &op.field {
+            Some(f) => k.field(f).is_some(),
+            None => true,
+        })
 }
 
 /// Per actor, the highest seq this replica holds.
@@ -267,7 +275,7 @@ fn known_prev_hash(conn: &Connection, actor: &str, seq: u64) -> Result<Option<St
 fn insert(conn: &Connection, op: &Op, batch: i64) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO change ({OP_COLUMNS}, batch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
         op.actor,
@@ -285,6 +293,7 @@ fn insert(conn: &Connection, op: &Op, batch: i64) -> Result<()> {
         op.schema_ver,
         op.prev_hash,
         op.op_hash,
+        oplog::extra_json(op),
         batch
     ])?;
     Ok(())

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(&str, Option<Fill>)] = &[
         Some(crate::oplog::backfill),
     ),
     (include_str!("../migrations/0005_team.sql"), None),
+    (include_str!("../migrations/0006_op_extra.sql"), None),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -12,9 +12,16 @@ use crate::error::{Result, StoreError};
 /// The `field` of a head that tracks the record's lifecycle (create, delete, restore).
 pub(crate) const LIFECYCLE: &str = "";
 
+/// The op columns schema v4 introduced (the v4 backfill reads only these).
+macro_rules! v4_columns {
+    () => {
+        "device, seq, hlc, at, op, kind, record_id, field, value,
+         supersedes, observed, cascade_of, schema_ver, prev_hash, op_hash"
+    };
+}
+
 /// The columns of `change` that make an [`Op`], in [`op_from_row`]'s order.
-pub(crate) const OP_COLUMNS: &str = "device, seq, hlc, at, op, kind, record_id, field, value,
-     supersedes, observed, cascade_of, schema_ver, prev_hash, op_hash";
+pub(crate) const OP_COLUMNS: &str = concat!(v4_columns!(), ", extra");
 
 pub(crate) fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
     op_from_row_at(r, 0)
@@ -52,7 +59,22 @@ pub(crate) fn op_from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Op> {
         schema_ver: r.get::<_, i64>(12 + at)? as u32,
         prev_hash: r.get(13 + at)?,
         op_hash: r.get(14 + at)?,
+        extra: match r.get::<_, Option<String>>(15 + at)? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    15 + at,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            None => Default::default(),
+        },
     })
+}
+
+/// The `extra` column: `NULL` unless a newer Fieldbook added fields.
+pub(crate) fn extra_json(op: &Op) -> Option<String> {
+    (!op.extra.is_empty()).then(|| serde_json::to_string(&op.extra).expect("JSON values serialise"))
 }
 
 pub(crate) fn ids_json(ids: &[OpId]) -> String {
@@ -200,8 +222,10 @@ pub(crate) fn backfill(conn: &Connection) -> Result<()> {
     }
     // Hash each actor's chain in seq order.
     let ops: Vec<Op> = conn
-        .prepare(&format!(
-            "SELECT {OP_COLUMNS} FROM change ORDER BY device, seq"
+        .prepare(concat!(
+            "SELECT ",
+            v4_columns!(),
+            ", NULL FROM change ORDER BY device, seq"
         ))?
         .query_map([], op_from_row)?
         .collect::<rusqlite::Result<_>>()?;

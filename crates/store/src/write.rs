@@ -335,6 +335,7 @@ impl<'t> Writer<'t> {
             schema_ver: OP_SCHEMA_VERSION,
             prev_hash: std::mem::take(&mut self.prev_hash),
             op_hash: String::new(),
+            extra: Default::default(),
         }
         .seal();
         self.tx

@@ -256,3 +256,146 @@ fn a_log_written_before_v4_is_backfilled_chained_and_merges() {
     );
     assert!(other.store.conflicts().unwrap().is_empty());
 }
+
+/// The ops of one laptop as its clock would have stamped them, `years` off:
+/// the same ops, re-chained and re-hashed with shifted clocks.
+fn skewed(ops: &[fieldbook_core::op::Op], years: i64) -> Vec<fieldbook_core::op::Op> {
+    let shift_ms = years * 365 * 24 * 3600 * 1000;
+    let mut prev = fieldbook_core::op::GENESIS_HASH.to_string();
+    ops.iter()
+        .map(|op| {
+            let mut op = op.clone();
+            let ms = ((op.hlc >> 16) as i64 + shift_ms).max(0) as u64;
+            op.hlc = (ms << 16) | (op.hlc & 0xffff);
+            op.at = format!("{} (clock {years:+} years)", op.at);
+            op.prev_hash = std::mem::take(&mut prev);
+            let op = op.seal();
+            prev = op.op_hash.clone();
+            op
+        })
+        .collect()
+}
+
+#[test]
+fn laptops_whose_clocks_are_years_off_still_converge_and_show_conflicts() {
+    let (mut b, _, finding) = pair();
+    let base = b.store.ops_after(&Default::default()).unwrap();
+    let (mut ahead, mut behind, mut d) = (fresh(), fresh(), fresh());
+    for r in [&mut ahead, &mut behind, &mut d] {
+        r.store.import_ops(&base).unwrap();
+    }
+    ahead
+        .store
+        .edit(
+            "finding",
+            &finding,
+            fields(json!({"title": "From the future"})),
+        )
+        .unwrap();
+    behind
+        .store
+        .edit(
+            "finding",
+            &finding,
+            fields(json!({"title": "From the past"})),
+        )
+        .unwrap();
+    let own = |s: &Store| {
+        let me = s.device_id().to_string();
+        s.ops_after(&Default::default())
+            .unwrap()
+            .into_iter()
+            .filter(|o| o.actor == me)
+            .collect::<Vec<_>>()
+    };
+    let future = skewed(&own(&ahead.store), 5);
+    let past = skewed(&own(&behind.store), -5);
+    b.store.import_ops(&future).unwrap();
+    b.store.import_ops(&past).unwrap();
+    d.store.import_ops(&past).unwrap();
+    d.store.import_ops(&future).unwrap();
+    assert_eq!(b.store.dump().unwrap(), d.store.dump().unwrap());
+    for s in [&b.store, &d.store] {
+        let c = s.conflicts().unwrap();
+        assert_eq!((c.len(), c[0].field.as_str()), (1, "title"));
+    }
+    // B's clock did not jump five years ahead, yet its resolution wins
+    // everywhere: it supersedes both values it saw, whatever their clocks.
+    assert!(b.store.clock().unwrap() >> 16 < (future[0].hlc >> 16));
+    b.store
+        .edit("finding", &finding, fields(json!({"title": "Settled"})))
+        .unwrap();
+    sync(&b.store, &mut d.store);
+    for s in [&b.store, &d.store] {
+        assert!(s.conflicts().unwrap().is_empty());
+        assert_eq!(
+            s.get("finding", &finding).unwrap().fields["title"],
+            "Settled"
+        );
+    }
+    assert_eq!(b.store.dump().unwrap(), d.store.dump().unwrap());
+}
+
+#[test]
+fn ops_of_a_newer_version_are_kept_and_relayed_never_lost() {
+    let (a, mut b, finding) = pair();
+    // A newer Fieldbook on A wrote a field this build does not know, in an op
+    // with a field of its own, and a record of a kind this build lacks.
+    let mut ops = a.store.ops_after(&Default::default()).unwrap();
+    let last = ops.last().unwrap().clone();
+    let newer = |seq: u64, prev: &str, kind: &str, record: &str, field: &str| {
+        let mut op = last.clone();
+        op.seq = seq;
+        op.hlc += seq;
+        op.kind = kind.into();
+        op.record_id = record.into();
+        op.field = Some(field.into());
+        op.value = Some("\"high\"".into());
+        op.supersedes = vec![];
+        op.schema_ver = 2;
+        op.prev_hash = prev.into();
+        op.extra
+            .insert("confidence_basis".into(), json!({"method": "meter"}));
+        op.seal()
+    };
+    let one = newer(
+        last.seq + 1,
+        &last.op_hash,
+        "finding",
+        &finding,
+        "confidence",
+    );
+    let two = newer(
+        last.seq + 2,
+        &one.op_hash,
+        "survey_route",
+        "01a21ea6-0000-7000-8000-000000000001",
+        "name",
+    );
+    ops.extend([one.clone(), two.clone()]);
+    let before = b.store.dump().unwrap();
+    let got = b.store.import_ops(&ops).unwrap();
+    assert_eq!((got.ops_new, got.ops_not_applied), (2, 2));
+    assert_eq!(
+        b.store.dump().unwrap(),
+        before,
+        "nothing it cannot show is shown"
+    );
+    // C gets them from B exactly as A wrote them, hashes and chain intact.
+    let mut c = fresh();
+    let relayed = b.store.ops_after(&Default::default()).unwrap();
+    assert!(relayed.contains(&one) && relayed.contains(&two));
+    c.store.import_ops(&relayed).unwrap();
+    assert_eq!(
+        c.store.version_vector().unwrap(),
+        b.store.version_vector().unwrap()
+    );
+    assert_eq!(c.store.dump().unwrap(), before);
+    // And they survive a rebuild from the log.
+    c.store.rebuild_from_log().unwrap();
+    assert!(c
+        .store
+        .ops_after(&Default::default())
+        .unwrap()
+        .contains(&two));
+}
