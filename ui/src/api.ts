@@ -287,6 +287,94 @@ export interface ParamCandidates {
   candidates: Candidate[];
 }
 
+// ---- sync (src-tauri/src/sync_commands.rs) ----
+
+/** Where a record stands with the other laptops. */
+export type SyncState = 'local_only' | 'synced' | 'conflict';
+
+export interface DeviceView {
+  actor: string;
+  label: string;
+  fingerprint: string;
+  this_laptop: boolean;
+  added_by: string | null;
+  revoked_at: string | null;
+}
+
+export interface TeamView {
+  name: string;
+  project_id: string;
+  project_key_id: string;
+  /** This laptop's actor id. */
+  device: string;
+  fingerprint: string;
+  devices: DeviceView[];
+}
+
+export interface Exported {
+  files: string[];
+  ops: number;
+  photos: number;
+}
+
+/** How far an export has got (the `sync-progress` event). */
+export type Progress = { stage: 'ops'; count: number } | { stage: 'photos'; done: number; total: number } | { stage: 'writing' };
+
+export interface ImportSummary {
+  ops_new: number;
+  ops_known: number;
+  records_new: number;
+  records_changed: number;
+  conflicts_new: number;
+  /** Changes of a newer Fieldbook or an unknown kind: kept and passed on, not shown. */
+  ops_not_applied: number;
+}
+
+export interface ImportReport {
+  bundle_id: string;
+  part: number | null;
+  parts: number | null;
+  sender: string;
+  summary: ImportSummary;
+  photos_new: number;
+  devices_learned: number;
+}
+
+export type OpKind = 'create' | 'set' | 'delete' | 'restore';
+
+/** One value a conflicted field could take, or one side of a delete-versus-edit. */
+export interface ConflictCandidate {
+  op: OpKind;
+  /** The value as JSON text (`"\"text\""`, `12`), null when it clears the field. */
+  value: string | null;
+  actor: string;
+  at: string;
+  hlc: number;
+  /** The value its author replaced (JSON text), when known. */
+  base: string | null;
+}
+
+export interface Conflict {
+  kind: string;
+  record_id: string;
+  /** The field, or '' for a record deleted on one laptop while edited on another. */
+  field: string;
+  /** The one shown now first. */
+  candidates: ConflictCandidate[];
+}
+
+export interface HistoryEntry {
+  op: OpKind;
+  field: string | null;
+  value: string | null;
+  /** The values this change replaced (JSON text). */
+  before: (string | null)[];
+  actor: string;
+  seq: number;
+  at: string;
+  hlc: number;
+}
+
 export interface FieldError {
   field: string;
   code: string;
@@ -328,8 +416,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 const cache = new Map<string, Promise<Rec[]>>();
 const listeners: (() => void)[] = [];
 
+let team: Promise<TeamView | null> | null = null;
+
 export function invalidate(): void {
   cache.clear();
+  team = null;
   for (const fn of listeners) fn();
 }
 
@@ -398,6 +489,37 @@ export const api = {
   /** The cost-effectiveness threshold in JPY per tonne; '' goes back to the rule pack's. */
   setCostThreshold: (value: string) => call<null>('set_cost_threshold', { value }),
   creditSplit: (studyId: string, issued: number) => call<Allocation[]>('credit_split', { studyId, issued }),
+
+  // ---- sync: team, bundles, conflicts, badges, history ----
+  teamShow: () => call<TeamView | null>('team_show'),
+  /** The team (device labels for history and conflicts), cached until the next write. */
+  teamCached(): Promise<TeamView | null> {
+    if (!team) {
+      const p = api.teamShow();
+      p.catch(() => (team = null));
+      team = p;
+    }
+    return team;
+  },
+  /** Asks where to save the invite; null when cancelled. */
+  teamInit: (name: string, label: string, passphrase: string) => write<string | null>('team_init', { name, label, passphrase }),
+  /** Asks for the invite, then where to save the join request; null when cancelled. */
+  teamJoin: (label: string, passphrase: string) => write<string | null>('team_join', { label, passphrase }),
+  /** Asks for a join request and enrols its laptop; null when cancelled. */
+  teamAddDevice: () => write<DeviceView | null>('team_add_device'),
+  teamRevoke: (actor: string) => write<DeviceView>('team_revoke', { actor }),
+  /** Asks where to save; emits `sync-progress` while it runs; null when cancelled. */
+  bundleExport: (peer: string | null) => call<Exported | null>('bundle_export', { peer }),
+  bundleCancel: () => call<null>('bundle_cancel'),
+  /** Imports the bundle files chosen in the native dialog; null when cancelled. */
+  bundleImportPick: () => write<ImportReport[] | null>('bundle_import_pick'),
+  bundleImportBytes: (bytes: number[]) => write<ImportReport>('bundle_import_bytes', { bytes }),
+  conflicts: () => call<Conflict[]>('conflicts'),
+  /** Settles a delete-versus-edit by keeping the record. */
+  keepRecord: (kind: string, id: string) => write<null>('keep_record', { kind, id }),
+  /** Each record's sync state, in the order given. */
+  syncStates: (ids: string[]) => call<SyncState[]>('sync_states', { ids }),
+  history: (id: string) => call<HistoryEntry[]>('history', { id }),
 };
 
 /** The URL the webview loads an attachment from (custom `fbfile` protocol). */

@@ -96,6 +96,7 @@ const ICONS: Record<string, string[]> = {
   trash: ['M5 7h14', 'M10 7V4.5h4V7', 'M7 7l1 13h8l1-13', 'M10.5 11v5.5', 'M13.5 11v5.5'],
   undo: ['M9 6L5 10l4 4', 'M5 10h9a5 5 0 0 1 0 10h-3'],
   search: ['M11 5a6 6 0 1 0 0 12a6 6 0 1 0 0-12z', 'M15.5 15.5L20 20'],
+  sync: ['M5 11a7 7 0 0 1 12.5-4.3L19.5 9', 'M19.5 4.5V9H15', 'M19 13a7 7 0 0 1-12.5 4.3L4.5 15', 'M4.5 19.5V15H9'],
 };
 
 /** An SVG element; attributes as strings or numbers, children as for h(). */

@@ -41,6 +41,8 @@ export interface FormOptions {
   onSaved?: (rec: Rec, field: string) => void;
   onDeleted?: (rec: Rec) => void;
   onCancel?: () => void;
+  /** Shown next to the kind in a saved record's heading (its sync badge). */
+  headExtra?: Node | null;
   /**
    * A new record's values that follow from a field the user set (a technology's
    * methodology): filled into fields left empty, or last filled the same way.
@@ -640,7 +642,13 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
       h(
         'div',
         { class: 'form-head' },
-        h('div', { class: 'form-head-text' }, h('div', { class: 'form-kind' }, kindLabel(kind)), heading, meta),
+        h(
+          'div',
+          { class: 'form-head-text' },
+          h('div', { class: 'form-kind-row' }, h('div', { class: 'form-kind' }, kindLabel(kind)), opts.headExtra),
+          heading,
+          meta,
+        ),
         h('div', { class: 'form-actions' }, isNew ? null : deleteBtn()),
       ),
     );

@@ -28,7 +28,7 @@ export function pageHost(): HTMLElement {
 }
 
 /** A destination of the sidebar. */
-export type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'exchange_rates' | 'trash';
+export type NavTarget = 'studies' | 'countries' | 'cities' | 'orgs' | 'collaborations' | 'exchange_rates' | 'sync' | 'trash';
 
 export function navLabel(target: NavTarget): string {
   switch (target) {
@@ -44,6 +44,8 @@ export function navLabel(target: NavTarget): string {
       return t('nav.collaborations');
     case 'exchange_rates':
       return t('nav.exchange_rates');
+    case 'sync':
+      return t('nav.sync');
     case 'trash':
       return t('nav.trash');
   }

@@ -1,11 +1,12 @@
 // A list of one kind's records on the left and the chosen record's form on the right.
 
-import { api, toApiError, type Rec } from './api';
+import { api, toApiError, type Rec, type SyncState } from './api';
 import { h, replace } from './dom';
 import { recordForm, type FormContext, type FormOptions } from './form';
 import { getLang, kindLabel, recordTitle, t } from './i18n';
 import { kindSpec } from './schema';
 import { showError } from './status';
+import { recordSync, syncDot, syncStates } from './sync-badges';
 
 export interface ListDetailOptions {
   kind: string;
@@ -47,6 +48,8 @@ export class ListDetail {
   private readonly filterEl: HTMLInputElement;
   private readonly newBtn: HTMLButtonElement;
   private records: Rec[] = [];
+  /** Each listed record's sync state (one `sync_states` call per load). */
+  private states = new Map<string, SyncState>();
   private detailToken = 0;
   private rendered = false;
   /** The record the detail shows, to keep scroll and focus when it is redrawn. */
@@ -115,6 +118,7 @@ export class ListDetail {
     try {
       const list = await api.list(this.opts.kind, this.opts.parentId);
       this.records = this.opts.sort ? [...list].sort(this.opts.sort) : list;
+      this.states = await syncStates(this.records.map((r) => r.id));
     } catch (e) {
       showError(toApiError(e));
       this.records = [];
@@ -143,6 +147,7 @@ export class ListDetail {
         const selected = r.id === this.opts.selectedId && !this.opts.creating;
         const sub = this.opts.subtitle?.(r);
         const badges = this.opts.badges?.(r) ?? [];
+        const state = this.states.get(r.id);
         const item = h(
           'li',
           null,
@@ -157,7 +162,7 @@ export class ListDetail {
               'aria-current': selected ? 'true' : undefined,
               onclick: () => this.select(r.id),
             },
-            h('span', { class: 'item-title' }, recordTitle(r) || t('list.untitled')),
+            h('span', { class: 'item-head' }, h('span', { class: 'item-title' }, recordTitle(r) || t('list.untitled')), state ? syncDot(state) : null),
             sub || badges.length
               ? h(
                   'span',
@@ -285,12 +290,15 @@ export class ListDetail {
         return;
       }
     }
+    const sync = recordSync(o.kind, rec.id);
     const form = await recordForm({
       kind: o.kind,
       record: rec,
       context: o.context,
+      headExtra: sync.badge,
       onSaved: () => {
         o.onWrite?.();
+        sync.refresh();
         void this.reload();
       },
       onDeleted: () => {
@@ -302,12 +310,13 @@ export class ListDetail {
       },
     });
     const extras = o.extras ? await o.extras(rec, this) : [];
+    await sync.ready;
     if (stale()) return;
     // Redrawing the same record (after undo): keep the scroll position and the focused field.
     const same = this.shownId === rec.id;
     const scroll = this.detailEl.scrollTop;
     const restore = same ? focusedField(this.detailEl) : null;
-    replace(this.detailEl, h('div', { class: 'detail-inner' }, form.el, extras));
+    replace(this.detailEl, h('div', { class: 'detail-inner' }, form.el, extras, sync.history));
     this.shownId = rec.id;
     this.detailEl.scrollTop = same ? scroll : 0;
     if (restore) this.detailEl.querySelector<HTMLElement>(restore)?.focus({ preventScroll: true });

@@ -2,6 +2,7 @@
 
 import './style.css';
 import { api, toApiError, type Hit, type UndoOutcome } from './api';
+import { mountConflictCount } from './conflicts';
 import { debounce, h, icon, isTextEntry, replace } from './dom';
 import { getLang, has, kindLabel, setLang, t } from './i18n';
 import { mountLayout, navLabel, type NavTarget } from './layout';
@@ -15,6 +16,7 @@ const app = document.getElementById('app') as HTMLElement;
 function routeFor(target: NavTarget): Route {
   if (target === 'studies') return { page: 'studies' };
   if (target === 'trash') return { page: 'trash' };
+  if (target === 'sync') return { page: 'sync' };
   return { page: target, selectedId: null };
 }
 
@@ -43,7 +45,7 @@ function buildShell(): void {
   navButtons.clear();
   shellTexts.length = 0;
   // Test ids are nav-<page>; the exchange rates are known by their kind (nav-exchange_rate).
-  const navButton = (target: NavTarget, iconName: string, testid = `nav-${target}`) => {
+  const navButton = (target: NavTarget, iconName: string, testid = `nav-${target}`, extra: Node | null = null) => {
     const b = h(
       'button',
       {
@@ -57,6 +59,7 @@ function buildShell(): void {
       },
       icon(iconName),
       translated(h('span'), (el) => (el.textContent = navLabel(target))),
+      extra,
     );
     navButtons.set(target, b);
     return b;
@@ -90,6 +93,10 @@ function buildShell(): void {
       },
     );
 
+  // Open conflicts, next to Sync (hidden when there are none).
+  const conflictCount = h('span', { class: 'nav-count', 'data-testid': 'conflict-count', hidden: true });
+  mountConflictCount(conflictCount);
+
   const sidebar = h(
     'aside',
     { class: 'sidebar' },
@@ -105,6 +112,7 @@ function buildShell(): void {
       navButton('orgs', 'org'),
       navButton('collaborations', 'collab'),
       navButton('exchange_rates', 'rate', 'nav-exchange_rate'),
+      navButton('sync', 'sync', 'nav-sync', conflictCount),
       h('div', { class: 'nav-spacer' }),
       navButton('trash', 'trash'),
     ),

@@ -1,4 +1,4 @@
-// The pages: studies, one study with its tabs, the directory lists, the Trash.
+// The pages: studies, one study with its tabs, the directory lists, the Trash (and Sync, in sync-page.ts).
 
 import { exitStrategy } from './advice';
 import { api, toApiError, type Rec } from './api';
@@ -13,6 +13,8 @@ import { currentRoute, navigate, setPage, type Focus, type Route } from './route
 import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technologyName, type DirectoryPage, type ListTab, type StudyTab } from './schema';
 import { attachmentsSection, childSection, linkedList } from './sections';
 import { setStatus, showError } from './status';
+import { recordSync } from './sync-badges';
+import { renderSync } from './sync-page';
 
 let renderToken = 0;
 
@@ -30,6 +32,8 @@ export async function renderRoute(r: Route): Promise<void> {
       return renderStudy(r, stale);
     case 'trash':
       return renderTrash(stale);
+    case 'sync':
+      return renderSync(r, stale, openRecord);
     default:
       return renderDirectory(r, stale);
   }
@@ -219,11 +223,14 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
   void updateCounts();
 
   if (r.tab === 'overview') {
+    const sync = recordSync('study', studyId);
     const form = await recordForm({
       kind: 'study',
       record: study,
+      headExtra: sync.badge,
       onSaved: (rec, field) => {
         study = rec;
+        sync.refresh();
         if (field === 'title') setHeader(rec.title, crumbs());
       },
       onDeleted: () => void navigate({ page: 'studies' }),
@@ -244,9 +251,12 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         ),
       );
     };
-    await fillSummary();
+    await Promise.all([fillSummary(), sync.ready]);
     if (stale()) return;
-    replace(content, h('div', { class: 'overview' }, h('div', { class: 'detail-inner overview-form' }, form.el), h('aside', { class: 'overview-side' }, summary)));
+    replace(
+      content,
+      h('div', { class: 'overview' }, h('div', { class: 'detail-inner overview-form' }, form.el, sync.history), h('aside', { class: 'overview-side' }, summary)),
+    );
     setPage({
       refresh: () => renderRoute(currentRoute()),
     });

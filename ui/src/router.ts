@@ -19,7 +19,9 @@ export type Route =
       focus?: Focus | null;
     }
   | { page: DirectoryPage; selectedId: string | null; creating?: boolean; focus?: Focus | null }
-  | { page: 'trash' };
+  | { page: 'trash' }
+  /** The Sync page; `record`: bring that record's conflicts into view. */
+  | { page: 'sync'; record?: string | null };
 
 /** What the page on screen offers to the shell's shortcuts. */
 export interface Page {

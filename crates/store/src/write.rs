@@ -501,7 +501,9 @@ impl<'t> Writer<'t> {
         value: Stored,
     ) -> Result<()> {
         let current = self.current(kind, id, field)?;
-        if current == value {
+        // Writing the value already shown settles a conflict over it: it
+        // must still supersede the other candidate.
+        if current == value && !self.in_conflict(id, field.name)? {
             return Ok(());
         }
         if kind.unique.iter().any(|set| set.contains(&field.name)) {
@@ -675,6 +677,13 @@ impl<'t> Writer<'t> {
                 kind.table()
             ))?
             .query_row([id], |r| Ok(stored_from(r.get_ref(0)?)))?)
+    }
+
+    fn in_conflict(&self, id: &str, field: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM conflict WHERE record_id = ?1 AND field = ?2")?
+            .exists([id, field])?)
     }
 
     fn exists(&self, kind: &KindSpec, id: &str) -> Result<bool> {

@@ -97,6 +97,27 @@ fn concurrent_edits_keep_both_values_until_resolved() {
 }
 
 #[test]
+fn keeping_the_value_shown_settles_the_conflict_too() {
+    let (mut a, mut b, finding) = pair();
+    a.store
+        .edit("finding", &finding, fields(json!({"title": "A"})))
+        .unwrap();
+    b.store
+        .edit("finding", &finding, fields(json!({"title": "B"})))
+        .unwrap();
+    sync(&a.store, &mut b.store);
+    sync(&b.store, &mut a.store);
+    let shown = a.store.get("finding", &finding).unwrap().fields["title"].clone();
+    a.store
+        .edit("finding", &finding, fields(json!({ "title": shown })))
+        .unwrap();
+    assert!(a.store.conflicts().unwrap().is_empty());
+    sync(&a.store, &mut b.store);
+    assert!(b.store.conflicts().unwrap().is_empty());
+    assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+}
+
+#[test]
 fn equal_concurrent_values_are_no_conflict() {
     let (mut a, mut b, finding) = pair();
     for s in [&mut a.store, &mut b.store] {
