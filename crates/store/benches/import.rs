@@ -115,13 +115,14 @@ fn import(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(30));
     group.throughput(Throughput::Elements(ops.len() as u64));
     let mut n = 0;
-    group.bench_function("fieldbook import_ops", |b| {
+    // The ops of a bundle the reader has verified, as `bundle import` merges them.
+    group.bench_function("fieldbook import_verified_ops", |b| {
         b.iter_batched(
             || {
                 n += 1;
                 Store::open(&dir.path().join(format!("target-{n}.db"))).expect("open")
             },
-            |mut store| store.import_ops(&ops).expect("import"),
+            |mut store| store.import_verified_ops(&ops).expect("import"),
             BatchSize::PerIteration,
         )
     });
@@ -143,7 +144,7 @@ fn import(c: &mut Criterion) {
     // One direct measurement of each, printed for the notes.
     let t = Instant::now();
     let mut store = Store::open(&dir.path().join("once.db")).unwrap();
-    store.import_ops(&ops).unwrap();
+    store.import_verified_ops(&ops).unwrap();
     let ours = t.elapsed();
     let t = Instant::now();
     plain_sqlite(&dir.path().join("once-plain.db"), &ops);

@@ -39,10 +39,20 @@ impl Store {
     /// they touch. Ops already known are skipped; an op that claims a known
     /// (actor, seq) with different content refuses the whole import.
     pub fn import_ops(&mut self, ops: &[Op]) -> Result<ImportSummary> {
+        self.import_with(ops, Hashes::Check)
+    }
+
+    /// [`Store::import_ops`] for ops whose hashes the caller has just
+    /// verified (the bundle reader does), so they are not computed twice.
+    pub fn import_verified_ops(&mut self, ops: &[Op]) -> Result<ImportSummary> {
+        self.import_with(ops, Hashes::Verified)
+    }
+
+    fn import_with(&mut self, ops: &[Op], hashes: Hashes) -> Result<ImportSummary> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let summary = import(&tx, ops)?;
+        let summary = import(&tx, ops, hashes)?;
         tx.commit()?;
         Ok(summary)
     }
@@ -122,23 +132,34 @@ impl Store {
     }
 }
 
-fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
+/// Whether `import` recomputes each op's hash, or its caller already did
+/// (the bundle reader verifies every op before handing it over).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hashes {
+    Check,
+    Verified,
+}
+
+fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let conflicts_before: i64 =
         conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
     let held = highest_seqs(conn)?;
     let holds = |op: &Op, seq: u64| held.get(&op.actor).is_some_and(|max| seq <= *max);
 
-    // Which ops are new; every one must match its hash and chain to its neighbours.
-    let mut fresh: HashMap<(&str, u64), &Op> = HashMap::with_capacity(ops.len());
+    // Which ops are new, in the order given (by actor and seq from a bundle,
+    // which keeps the log's indexes appending); each must match its hash and
+    // chain to its neighbours.
+    let mut index: HashMap<(&str, u64), &Op> = HashMap::with_capacity(ops.len());
+    let mut fresh: Vec<&Op> = Vec::with_capacity(ops.len());
     for op in ops {
-        if op.compute_hash() != op.op_hash {
+        if hashes == Hashes::Check && op.compute_hash() != op.op_hash {
             return Err(StoreError::Corrupt(format!(
                 "op {} of replica {} does not match its hash",
                 op.seq, op.actor
             )));
         }
-        if let Some(seen) = fresh.get(&(op.actor.as_str(), op.seq)) {
+        if let Some(seen) = index.get(&(op.actor.as_str(), op.seq)) {
             if seen.op_hash != op.op_hash {
                 return Err(equivocation(op));
             }
@@ -155,20 +176,28 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
                 None => {}
             }
         }
-        fresh.insert((op.actor.as_str(), op.seq), op);
+        index.insert((op.actor.as_str(), op.seq), op);
+        fresh.push(op);
     }
-    for op in fresh.values() {
-        let prev = match fresh.get(&(op.actor.as_str(), op.seq.wrapping_sub(1))) {
-            Some(p) => Some(p.op_hash.clone()),
-            None if op.seq > 1 && holds(op, op.seq - 1) => known_hash(conn, &op.actor, op.seq - 1)?,
-            None => None,
+    for op in &fresh {
+        let linked = |found: Option<&str>, expected: &str| found.is_none_or(|h| h == expected);
+        let prev_ok = match index.get(&(op.actor.as_str(), op.seq.wrapping_sub(1))) {
+            Some(p) => p.op_hash == op.prev_hash,
+            None if op.seq > 1 && holds(op, op.seq - 1) => linked(
+                known_hash(conn, &op.actor, op.seq - 1)?.as_deref(),
+                &op.prev_hash,
+            ),
+            None => true,
         };
-        let next = match fresh.get(&(op.actor.as_str(), op.seq + 1)) {
-            Some(n) => Some(n.prev_hash.clone()),
-            None if holds(op, op.seq + 1) => known_prev_hash(conn, &op.actor, op.seq + 1)?,
-            None => None,
+        let next_ok = match index.get(&(op.actor.as_str(), op.seq + 1)) {
+            Some(n) => n.prev_hash == op.op_hash,
+            None if holds(op, op.seq + 1) => linked(
+                known_prev_hash(conn, &op.actor, op.seq + 1)?.as_deref(),
+                &op.op_hash,
+            ),
+            None => true,
         };
-        if prev.is_some_and(|p| p != op.prev_hash) || next.is_some_and(|n| n != op.op_hash) {
+        if !prev_ok || !next_ok {
             return Err(equivocation(op));
         }
     }
@@ -179,7 +208,7 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     // Records no op of this replica touched yet are built from the imported
     // ops alone; the others from the log.
     let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
-    for op in fresh.values() {
+    for op in &fresh {
         by_record.entry(op.record_id.as_str()).or_default().push(op);
     }
     let mut is_new_record = BTreeMap::new();
@@ -195,7 +224,7 @@ fn import(conn: &Connection, ops: &[Op]) -> Result<ImportSummary> {
     )?;
     let batch = conn.last_insert_rowid();
     let mut newest_hlc = 0;
-    for op in fresh.values() {
+    for op in &fresh {
         insert(conn, op, batch)?;
         newest_hlc = newest_hlc.max(op.hlc);
     }

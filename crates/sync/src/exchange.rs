@@ -266,7 +266,7 @@ pub fn import(store: &mut Store, bytes: &[u8]) -> Result<ImportReport, SyncError
             photos_new += 1;
         }
     }
-    let summary = store.import_ops(&bundle.ops)?;
+    let summary = store.import_verified_ops(&bundle.ops)?;
     learn(store, &learned)?;
     for c in &bundle.checkpoints {
         store.save_checkpoint(&StoredCheckpoint {
