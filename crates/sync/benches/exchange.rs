@@ -21,7 +21,10 @@ fn fields(v: Value) -> Map<String, Value> {
 /// A study with `n` findings (≈ 6 ops each), written in batches of 1,000.
 fn fill(store: &mut Store, n: usize) -> Vec<String> {
     let study = store
-        .create("study", fields(json!({"title": "Bench", "fiscal_year": 2026})))
+        .create(
+            "study",
+            fields(json!({"title": "Bench", "fiscal_year": 2026})),
+        )
         .unwrap();
     let mut ids = Vec::with_capacity(n);
     for start in (0..n).step_by(1000) {
@@ -40,7 +43,14 @@ fn fill(store: &mut Store, n: usize) -> Vec<String> {
 }
 
 fn team(a: &Store, b: &Store) {
-    let invite = sync::init(a, "Bench", "A", "bench passphrase", KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let invite = sync::init(
+        a,
+        "Bench",
+        "A",
+        "bench passphrase",
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
     let request = sync::join(b, &invite, "bench passphrase", "B").unwrap();
     sync::add_device(a, &request).unwrap();
 }
@@ -60,7 +70,9 @@ fn exchange(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("export_10k_records");
     group.sample_size(10);
-    group.bench_function("bundle export --all", |bench| bench.iter(|| export_everything(&a)));
+    group.bench_function("bundle export --all", |bench| {
+        bench.iter(|| export_everything(&a))
+    });
     group.finish();
 
     let bundle: usize = export_everything(&a).iter().map(Vec::len).sum();
@@ -81,17 +93,32 @@ fn exchange(c: &mut Criterion) {
     let mut x = Store::open(&dir.path().join("x.db")).unwrap();
     let mut y = Store::open(&dir.path().join("y.db")).unwrap();
     let ids = fill(&mut x, 100_000);
-    y.import_ops(&x.ops_after(&Default::default()).unwrap()).unwrap();
+    y.import_ops(&x.ops_after(&Default::default()).unwrap())
+        .unwrap();
     for (i, id) in ids.iter().take(200).enumerate() {
-        x.edit("finding", id, fields(json!({"status": "complete"}))).unwrap();
-        y.edit("finding", id, fields(json!({"title": format!("Edited on Y {i}")}))).unwrap();
-        x.edit("finding", id, fields(json!({"title": format!("Edited on X {i}")}))).unwrap();
+        x.edit("finding", id, fields(json!({"status": "complete"})))
+            .unwrap();
+        y.edit(
+            "finding",
+            id,
+            fields(json!({"title": format!("Edited on Y {i}")})),
+        )
+        .unwrap();
+        x.edit(
+            "finding",
+            id,
+            fields(json!({"title": format!("Edited on X {i}")})),
+        )
+        .unwrap();
     }
-    y.import_ops(&x.ops_after(&y.version_vector().unwrap()).unwrap()).unwrap();
+    y.import_ops(&x.ops_after(&y.version_vector().unwrap()).unwrap())
+        .unwrap();
     assert_eq!(y.conflicts().unwrap().len(), 200);
     let mut group = c.benchmark_group("conflicts_view_100k_records");
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function("Store::conflicts", |bench| bench.iter(|| y.conflicts().unwrap()));
+    group.bench_function("Store::conflicts", |bench| {
+        bench.iter(|| y.conflicts().unwrap())
+    });
     group.finish();
 }
 
