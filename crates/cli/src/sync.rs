@@ -178,24 +178,14 @@ pub fn team_and_bundle_commands() -> [Command; 2] {
             Command::new("init")
                 .about("Start a team with this laptop; writes the invite other laptops join with")
                 .arg(Arg::new("name").long("name").required(true))
-                .arg(
-                    Arg::new("out")
-                        .long("out")
-                        .required(true)
-                        .value_parser(path()),
-                )
+                .arg(out_arg())
                 .arg(label_arg()),
         )
         .subcommand(
             Command::new("join")
                 .about("Join the team of an invite; writes the request to send back")
                 .arg(Arg::new("invite").required(true).value_parser(path()))
-                .arg(
-                    Arg::new("out")
-                        .long("out")
-                        .required(true)
-                        .value_parser(path()),
-                )
+                .arg(out_arg())
                 .arg(label_arg()),
         )
         .subcommand(
@@ -217,12 +207,7 @@ pub fn team_and_bundle_commands() -> [Command; 2] {
         .subcommand(
             Command::new("export")
                 .about("Write a bundle (split into parts of at most 20 MiB when larger)")
-                .arg(
-                    Arg::new("out")
-                        .long("out")
-                        .required(true)
-                        .value_parser(path()),
-                )
+                .arg(out_arg())
                 .arg(
                     Arg::new("for")
                         .long("for")
@@ -259,6 +244,13 @@ pub fn team_and_bundle_commands() -> [Command; 2] {
                 .arg(Arg::new("file").required(true).value_parser(path())),
         );
     [team, bundle]
+}
+
+fn out_arg() -> Arg {
+    Arg::new("out")
+        .long("out")
+        .required(true)
+        .value_parser(value_parser!(std::path::PathBuf))
 }
 
 fn label_arg() -> Arg {

@@ -2,82 +2,25 @@
 //! bundle files, see and resolve conflicts, refuse what they must — and an
 //! import killed at any moment leaves the database exactly before or after.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Stdio;
+
+use common::Cli;
 use serde_json::{json, Map, Value};
 
-const PASS: &str = "mekong field team 2026";
+type Laptop = Cli;
 
-struct Laptop {
-    db: PathBuf,
-    dir: tempfile::TempDir,
+fn id(l: &Laptop) -> String {
+    l.json(&["init"])["device_id"].as_str().unwrap().to_string()
 }
 
-impl Laptop {
-    fn new() -> Laptop {
-        let dir = tempfile::tempdir().unwrap();
-        Laptop {
-            db: dir.path().join("fb.db"),
-            dir,
-        }
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fieldbook"));
-        c.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("FIELDBOOK_DB")
-            .env("FIELDBOOK_PASSPHRASE", PASS);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "{args:?} should fail");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-        err
-    }
-
-    fn id(&self) -> String {
-        self.json(&["init"])["device_id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// Exports what `to` lacks and imports it there; returns the import report.
-    fn send_to(&self, to: &Laptop) -> Value {
-        let file = self.file("out.fsb");
-        self.ok(&["bundle", "export", "--out", &file, "--for", &to.id()]);
-        to.json(&["bundle", "import", &file])[0].clone()
-    }
+/// Exports what `to` lacks from `from` and imports it there; returns the import report.
+fn send(from: &Laptop, to: &Laptop) -> Value {
+    let file = from.file("out.fsb");
+    from.ok(&["bundle", "export", "--out", &file, "--for", &id(to)]);
+    to.json(&["bundle", "import", &file])[0].clone()
 }
 
 /// Laptop A starts the team; the others join with its invite and A enrols them.
@@ -134,14 +77,14 @@ fn two_laptops_meet_edit_the_same_finding_and_resolve_it() {
         "Pumps run flat out",
     ]);
     let fid = f["id"].as_str().unwrap();
-    let got = a.send_to(b);
+    let got = send(a, b);
     assert_eq!(got["summary"]["records_new"], 2);
     assert_eq!(a.ok(&["dump"]), b.ok(&["dump"]));
 
     a.ok(&["finding", "edit", fid, "--title", "Pumps run 20 h a day"]);
     b.ok(&["finding", "edit", fid, "--title", "Pumps run 22 h a day"]);
-    assert_eq!(a.send_to(b)["summary"]["conflicts_new"], 1);
-    b.send_to(a);
+    assert_eq!(send(a, b)["summary"]["conflicts_new"], 1);
+    send(b, a);
     for x in [a, b] {
         let c = x.json(&["conflicts", "list"]);
         assert_eq!(c.as_array().unwrap().len(), 1, "{c}");
@@ -166,7 +109,7 @@ fn two_laptops_meet_edit_the_same_finding_and_resolve_it() {
         "--pick",
         &pick.to_string(),
     ]);
-    b.send_to(a);
+    send(b, a);
     for x in [a, b] {
         assert_eq!(x.json(&["conflicts", "list"]), json!([]));
         assert_eq!(
@@ -184,12 +127,12 @@ fn two_laptops_meet_edit_the_same_finding_and_resolve_it() {
         .filter(|h| h["field"] == "title")
         .collect();
     assert_eq!(titles.len(), 4);
-    assert!(titles.iter().any(|h| h["actor"] == b.id().as_str()));
+    assert!(titles.iter().any(|h| h["actor"] == id(b).as_str()));
     // Inspect shows the sender without importing.
     let file = a.file("inspect.fsb");
     a.ok(&["bundle", "export", "--out", &file]);
     let header = b.json(&["bundle", "inspect", &file]);
-    assert_eq!(header["sender_actor"], a.id().as_str());
+    assert_eq!(header["sender_actor"], id(a).as_str());
 }
 
 #[test]
