@@ -12,10 +12,12 @@ use fieldbook_core::Stored;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+use crate::bulk::insert_rows;
 use crate::error::{Result, StoreError};
 use crate::oplog::{self, LIFECYCLE, OP_COLUMNS};
+use crate::search::{self, Entry};
 use crate::sql::{stored_from_log, Sql};
-use crate::{search, Store};
+use crate::Store;
 
 /// A remote clock further ahead than this does not move ours (its ops are
 /// still accepted: the clock orders display, never correctness).
@@ -223,19 +225,17 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         [Utc::now().to_rfc3339()],
     )?;
     let batch = conn.last_insert_rowid();
-    let mut newest_hlc = 0;
-    for op in &fresh {
-        insert(conn, op, batch)?;
-        newest_hlc = newest_hlc.max(op.hlc);
-    }
+    insert_ops(conn, &fresh, batch)?;
+    let newest_hlc = fresh.iter().map(|o| o.hlc).max().unwrap_or(0);
     summary.ops_new = fresh.len();
+    let mut new_heads = NewHeads::default();
     for (id, record_ops) in &by_record {
         // What this build cannot interpret — an op of a newer schema, a kind
         // or a field it does not know — is kept and relayed, not shown.
         summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
         let state = if is_new_record[id] {
             let state = RecordState::from_ops(record_ops);
-            state.save_heads(conn, id, record_ops)?;
+            new_heads.add(id, &state, record_ops);
             state
         } else {
             for op in record_ops {
@@ -254,8 +254,14 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         } else {
             summary.records_changed += 1;
         }
-        write_record(conn, kind, id, &state)?;
+        let entry = if is_new_record[id] {
+            Entry::New
+        } else {
+            Entry::MayExist
+        };
+        write_record(conn, kind, id, &state, entry)?;
     }
+    new_heads.save(conn)?;
     let conflicts_after: i64 = conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
     summary.conflicts_new = (conflicts_after - conflicts_before).max(0) as usize;
     advance_clock(conn, newest_hlc)?;
@@ -301,31 +307,29 @@ fn known_prev_hash(conn: &Connection, actor: &str, seq: u64) -> Result<Option<St
         .optional()?)
 }
 
-fn insert(conn: &Connection, op: &Op, batch: i64) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO change ({OP_COLUMNS}, batch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-    ))?
-    .execute(params![
-        op.actor,
-        op.seq as i64,
-        op.hlc as i64,
-        op.at,
-        op.op.as_str(),
-        op.kind,
-        op.record_id,
-        op.field,
-        op.value,
-        oplog::ids_json(&op.supersedes),
-        oplog::ids_json(&op.observed),
-        op.cascade_of,
-        op.schema_ver,
-        op.prev_hash,
-        op.op_hash,
-        oplog::extra_json(op),
-        batch
-    ])?;
-    Ok(())
+/// Adds the ops to the log, all under the import's `batch`.
+fn insert_ops(conn: &Connection, ops: &[&Op], batch: i64) -> Result<()> {
+    static INSERT: LazyLock<String> =
+        LazyLock::new(|| format!("INSERT OR FAIL INTO change ({OP_COLUMNS}, batch)"));
+    insert_rows(conn, &INSERT, 17, ops, |s, at, op| {
+        s.raw_bind_parameter(at, &op.actor)?;
+        s.raw_bind_parameter(at + 1, op.seq as i64)?;
+        s.raw_bind_parameter(at + 2, op.hlc as i64)?;
+        s.raw_bind_parameter(at + 3, &op.at)?;
+        s.raw_bind_parameter(at + 4, op.op.as_str())?;
+        s.raw_bind_parameter(at + 5, &op.kind)?;
+        s.raw_bind_parameter(at + 6, &op.record_id)?;
+        s.raw_bind_parameter(at + 7, &op.field)?;
+        s.raw_bind_parameter(at + 8, &op.value)?;
+        s.raw_bind_parameter(at + 9, oplog::ids_json(&op.supersedes))?;
+        s.raw_bind_parameter(at + 10, oplog::ids_json(&op.observed))?;
+        s.raw_bind_parameter(at + 11, &op.cascade_of)?;
+        s.raw_bind_parameter(at + 12, op.schema_ver)?;
+        s.raw_bind_parameter(at + 13, &op.prev_hash)?;
+        s.raw_bind_parameter(at + 14, &op.op_hash)?;
+        s.raw_bind_parameter(at + 15, oplog::extra_json(op))?;
+        s.raw_bind_parameter(at + 16, batch)
+    })
 }
 
 /// Moves this replica's clock up to a remote one that is not too far ahead.
@@ -442,21 +446,6 @@ impl RecordState {
         }
     }
 
-    /// Stores what [`RecordState::from_ops`] worked out in memory.
-    fn save_heads(&self, conn: &Connection, id: &str, ops: &[&Op]) -> Result<()> {
-        for old in ops.iter().flat_map(|o| &o.supersedes) {
-            conn.prepare_cached("INSERT OR IGNORE INTO superseded (actor, seq) VALUES (?1, ?2)")?
-                .execute(params![old.actor, old.seq as i64])?;
-        }
-        for h in &self.heads {
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO head (record_id, field, actor, seq) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![id, h.field, h.op.actor, h.op.seq as i64])?;
-        }
-        Ok(())
-    }
-
     /// Whether some edit of the record is not covered by a delete's `observed`.
     fn edited_after(&self, observed: &[OpId]) -> bool {
         self.edits.iter().any(|(actor, seq)| {
@@ -466,6 +455,49 @@ impl RecordState {
                 .map_or(0, |o| o.seq);
             *seq > seen
         })
+    }
+}
+
+/// The heads and superseded ops of records new to this replica, as
+/// [`RecordState::from_ops`] worked them out in memory, stored in bulk.
+#[derive(Default)]
+struct NewHeads<'a> {
+    /// (record, field, op).
+    heads: Vec<(&'a str, String, OpId)>,
+    superseded: Vec<&'a OpId>,
+}
+
+impl<'a> NewHeads<'a> {
+    fn add(&mut self, id: &'a str, state: &RecordState, ops: &[&'a Op]) {
+        self.superseded
+            .extend(ops.iter().flat_map(|o| &o.supersedes));
+        self.heads
+            .extend(state.heads.iter().map(|h| (id, h.field.clone(), h.op.id())));
+    }
+
+    fn save(&self, conn: &Connection) -> Result<()> {
+        insert_rows(
+            conn,
+            "INSERT OR IGNORE INTO superseded (actor, seq)",
+            2,
+            &self.superseded,
+            |s, at, id| {
+                s.raw_bind_parameter(at, &id.actor)?;
+                s.raw_bind_parameter(at + 1, id.seq as i64)
+            },
+        )?;
+        insert_rows(
+            conn,
+            "INSERT OR IGNORE INTO head (record_id, field, actor, seq)",
+            4,
+            &self.heads,
+            |s, at, (record, field, id)| {
+                s.raw_bind_parameter(at, record)?;
+                s.raw_bind_parameter(at + 1, field)?;
+                s.raw_bind_parameter(at + 2, &id.actor)?;
+                s.raw_bind_parameter(at + 3, id.seq as i64)
+            },
+        )
     }
 }
 
@@ -509,7 +541,7 @@ pub(crate) fn materialise(conn: &Connection, kind: &'static KindSpec, id: &str) 
         // Edits whose record has not arrived yet wait in the log.
         return Ok(());
     }
-    write_record(conn, kind, id, &state)
+    write_record(conn, kind, id, &state, Entry::MayExist)
 }
 
 fn write_record(
@@ -517,6 +549,7 @@ fn write_record(
     kind: &'static KindSpec,
     id: &str,
     state: &RecordState,
+    entry: Entry,
 ) -> Result<()> {
     let mut values: Vec<Stored> = Vec::with_capacity(kind.fields.len());
     let mut conflicts: BTreeSet<&str> = BTreeSet::new();
@@ -572,11 +605,25 @@ fn write_record(
     conn.prepare_cached(upsert_sql(kind))?
         .execute(bind.as_slice())?;
 
-    conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
-        .execute([id])?;
+    if entry == Entry::MayExist {
+        conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
+            .execute([id])?;
+    }
     for field in conflicts {
         conn.prepare_cached("INSERT INTO conflict (record_id, field, kind) VALUES (?1, ?2, ?3)")?
             .execute(params![id, field, kind.name])?;
     }
-    search::reindex(conn, kind, id)
+    // The index entry from the values just written, not read back.
+    let texts: Vec<&str> = kind
+        .fields
+        .iter()
+        .zip(&values)
+        .filter(|(f, _)| f.searchable)
+        .map(|(_, v)| v.as_text().unwrap_or_default())
+        .collect();
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let shown = deleted_at.is_none().then_some(texts.as_slice());
+    search::set_entry(conn, kind, id, shown, entry)
 }

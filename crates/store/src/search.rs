@@ -2,7 +2,7 @@
 //! the trigram tokenizer, so Japanese and Vietnamese text match without word
 //! segmentation). Query words shorter than three characters fall back to LIKE.
 
-use fieldbook_core::kinds::KindSpec;
+use fieldbook_core::kinds::{FieldSpec, KindSpec};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -26,29 +26,21 @@ pub struct Hit {
     pub study_id: Option<String>,
 }
 
-/// Rewrites the index entry of one record (removing it if the record is deleted).
+/// Rewrites the index entry of one record from its stored row (removing it
+/// if the record is deleted).
 pub(crate) fn reindex(conn: &Connection, kind: &KindSpec, id: &str) -> Result<()> {
-    let searchable: Vec<_> = kind.fields.iter().filter(|f| f.searchable).collect();
+    let searchable: Vec<&str> = searchable(kind).map(|f| f.name).collect();
     if searchable.is_empty() {
         return Ok(());
     }
-    let rowid: Option<i64> = conn
-        .prepare_cached("SELECT rowid FROM search_doc WHERE record_id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    if let Some(rowid) = rowid {
-        conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
-            .execute([rowid])?;
-    }
-    let cols: Vec<&str> = searchable.iter().map(|f| f.name).collect();
     let texts: Option<Vec<String>> = conn
         .prepare_cached(&format!(
             "SELECT {} FROM {} WHERE id = ?1 AND deleted_at IS NULL",
-            cols.join(", "),
+            searchable.join(", "),
             kind.table()
         ))?
         .query_row([id], |r| {
-            (0..cols.len())
+            (0..searchable.len())
                 .map(|i| {
                     Ok(stored_from(r.get_ref(i)?)
                         .as_text()
@@ -58,6 +50,45 @@ pub(crate) fn reindex(conn: &Connection, kind: &KindSpec, id: &str) -> Result<()
                 .collect()
         })
         .optional()?;
+    let texts: Option<Vec<&str>> = texts
+        .as_ref()
+        .map(|t| t.iter().map(String::as_str).collect());
+    set_entry(conn, kind, id, texts.as_deref(), Entry::MayExist)
+}
+
+/// Whether a record may already have an index entry to replace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    MayExist,
+    /// A record this replica had never seen (an import skips the lookup).
+    New,
+}
+
+/// The kind's searchable fields, in declaration order.
+pub(crate) fn searchable(kind: &KindSpec) -> impl Iterator<Item = &FieldSpec> {
+    kind.fields.iter().filter(|f| f.searchable)
+}
+
+/// Sets the index entry of one record to `texts`, its searchable fields in
+/// [`searchable`] order (`None`: the record is deleted, so no entry).
+pub(crate) fn set_entry(
+    conn: &Connection,
+    kind: &KindSpec,
+    id: &str,
+    texts: Option<&[&str]>,
+    entry: Entry,
+) -> Result<()> {
+    let rowid: Option<i64> = match entry {
+        Entry::New => None,
+        Entry::MayExist => conn
+            .prepare_cached("SELECT rowid FROM search_doc WHERE record_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?,
+    };
+    if let Some(rowid) = rowid {
+        conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
     let Some(texts) = texts else {
         return Ok(());
     };
@@ -69,19 +100,14 @@ pub(crate) fn reindex(conn: &Connection, kind: &KindSpec, id: &str) -> Result<()
             conn.last_insert_rowid()
         }
     };
-    let title_fields: Vec<String> = searchable
-        .iter()
-        .zip(&texts)
+    let title: Vec<&str> = searchable(kind)
+        .zip(texts)
         .filter(|(f, _)| kind.title.contains(&f.name))
-        .map(|(_, t)| t.clone())
+        .map(|(_, t)| *t)
         .collect();
-    let body: Vec<&str> = texts
-        .iter()
-        .map(String::as_str)
-        .filter(|t| !t.is_empty())
-        .collect();
+    let body: Vec<&str> = texts.iter().copied().filter(|t| !t.is_empty()).collect();
     conn.prepare_cached("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?
-        .execute(params![rowid, title_fields.join(" "), body.join("\n")])?;
+        .execute(params![rowid, title.join(" "), body.join("\n")])?;
     Ok(())
 }
 

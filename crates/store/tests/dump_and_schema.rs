@@ -166,3 +166,62 @@ fn the_schema_has_a_column_for_every_registry_field() {
         assert_eq!(columns, expected, "table {}", kind.name);
     }
 }
+
+#[test]
+fn the_op_log_survives_the_rebuild_of_its_table_in_v7() {
+    use fieldbook_core::op::{Op, OpKind, GENESIS_HASH, OP_SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    fieldbook_store::testing_support::create_at_version(&path, 6);
+    let op = Op {
+        actor: "old-device".into(),
+        seq: 1,
+        hlc: 7 << 16,
+        at: "2026-01-01T00:00:00.000Z".into(),
+        op: OpKind::Create,
+        kind: "study".into(),
+        record_id: fieldbook_core::ids::new_record_id(),
+        field: None,
+        value: None,
+        supersedes: vec![],
+        observed: vec![],
+        cascade_of: None,
+        schema_ver: OP_SCHEMA_VERSION,
+        prev_hash: GENESIS_HASH.into(),
+        op_hash: String::new(),
+        extra: [("confidence".to_string(), json!("high"))].into(),
+    }
+    .seal();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO batch (id, device, at, label) VALUES (1, 'old-device', ?1, 'Old')",
+            [&op.at],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id,
+                                 schema_ver, prev_hash, op_hash, extra)
+             VALUES (?1, 1, ?2, ?3, 1, 'create', 'study', ?4, 1, ?5, ?6, '{\"confidence\":\"high\"}')",
+            rusqlite::params![op.actor, op.hlc as i64, op.at, op.record_id, op.prev_hash, op.op_hash],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.ops_after(&Default::default()).unwrap(), vec![op]);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let refused = conn.execute(
+        "INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id)
+         VALUES ('old-device', 2, 1, 'now', 1, 'rename', 'study', 'x')",
+        [],
+    );
+    assert!(refused.is_err(), "the op kinds are still checked");
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'change' AND type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(indexes, ["change_batch", "change_record"]);
+}
