@@ -2,6 +2,7 @@
 //! materialised again from the op set alone (SYNC.md §8.4), so replicas that
 //! hold the same ops show the same records whatever order the ops came in.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -234,9 +235,9 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         // or a field it does not know — is kept and relayed, not shown.
         summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
         let state = if is_new_record[id] {
-            let state = RecordState::from_ops(record_ops);
-            new_heads.add(id, &state, record_ops);
-            state
+            let heads = unsuperseded(record_ops);
+            new_heads.add(record_ops, &heads);
+            RecordState::from_ops(record_ops, heads)
         } else {
             for op in record_ops {
                 oplog::record_heads(conn, op)?;
@@ -347,31 +348,32 @@ fn advance_clock(conn: &Connection, remote_hlc: u64) -> Result<()> {
     Ok(())
 }
 
-/// A head of one of the record's fields (or of its lifecycle), with its op.
-struct HeadOp {
-    field: String,
-    op: Op,
-}
-
 /// The order in which concurrent values are shown: the greatest wins.
 fn shown_order(op: &Op) -> (u64, &str, u64) {
     (op.hlc, op.actor.as_str(), op.seq)
 }
 
+/// The (record, field) an op is a head of: its field for a `set`, else the lifecycle.
+fn head_of(op: &Op) -> &str {
+    oplog::head_field(op.op, op.field.as_deref())
+}
+
 /// What materialising one record needs to know of its ops.
-struct RecordState {
+struct RecordState<'a> {
     /// When its first create was written; `None` while the create has not arrived.
     created_at: Option<String>,
-    heads: Vec<HeadOp>,
+    /// The heads of its fields and of its lifecycle ([`head_of`]): read from
+    /// the log, or borrowed from the imported ops of a new record.
+    heads: Vec<Cow<'a, Op>>,
     /// Per actor, the highest seq of its `set` ops on the record.
     edits: BTreeMap<String, u64>,
     /// `at` and author of the record's greatest op.
     latest: (String, String),
 }
 
-impl RecordState {
+impl<'a> RecordState<'a> {
     /// From the log and the head table.
-    fn from_log(conn: &Connection, id: &str) -> Result<RecordState> {
+    fn from_log(conn: &Connection, id: &str) -> Result<RecordState<'a>> {
         let created_at = conn
             .prepare_cached(
                 "SELECT at FROM change WHERE record_id = ?1 AND op = 'create'
@@ -381,12 +383,7 @@ impl RecordState {
             .optional()?;
         let heads = conn
             .prepare_cached(&HEADS_SQL)?
-            .query_map([id], |r| {
-                Ok(HeadOp {
-                    field: r.get(0)?,
-                    op: oplog::op_from_row_at(r, 1)?,
-                })
-            })?
+            .query_map([id], |r| Ok(Cow::Owned(oplog::op_from_row(r)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let edits = conn
             .prepare_cached(
@@ -409,12 +406,9 @@ impl RecordState {
         })
     }
 
-    /// From the ops of a record this replica had never seen: they are all its ops.
-    fn from_ops(ops: &[&Op]) -> RecordState {
-        let superseded: HashSet<(&str, u64)> = ops
-            .iter()
-            .flat_map(|o| o.supersedes.iter().map(|s| (s.actor.as_str(), s.seq)))
-            .collect();
+    /// From the ops of a record this replica had never seen (they are all
+    /// its ops) and their [`unsuperseded`] heads.
+    fn from_ops(ops: &[&'a Op], heads: Vec<&'a Op>) -> RecordState<'a> {
         let created_at = ops
             .iter()
             .filter(|o| o.op == OpKind::Create)
@@ -430,17 +424,9 @@ impl RecordState {
             .max_by(|a, b| shown_order(a).cmp(&shown_order(b)))
             .map(|o| (o.at.clone(), o.actor.clone()))
             .expect("a record's ops are not empty");
-        let heads = ops
-            .iter()
-            .filter(|o| !superseded.contains(&(o.actor.as_str(), o.seq)))
-            .map(|o| HeadOp {
-                field: oplog::head_field(o.op, o.field.as_deref()).to_string(),
-                op: (*o).clone(),
-            })
-            .collect();
         RecordState {
             created_at,
-            heads,
+            heads: heads.into_iter().map(Cow::Borrowed).collect(),
             edits,
             latest,
         }
@@ -458,21 +444,32 @@ impl RecordState {
     }
 }
 
-/// The heads and superseded ops of records new to this replica, as
-/// [`RecordState::from_ops`] worked them out in memory, stored in bulk.
+/// The ops of a record no other of its ops supersedes: its heads, when
+/// `ops` are all the record's ops.
+fn unsuperseded<'a>(ops: &[&'a Op]) -> Vec<&'a Op> {
+    let superseded: HashSet<(&str, u64)> = ops
+        .iter()
+        .flat_map(|o| o.supersedes.iter().map(|s| (s.actor.as_str(), s.seq)))
+        .collect();
+    ops.iter()
+        .copied()
+        .filter(|o| !superseded.contains(&(o.actor.as_str(), o.seq)))
+        .collect()
+}
+
+/// The heads and superseded ops of records new to this replica, worked
+/// out in memory, stored in bulk.
 #[derive(Default)]
 struct NewHeads<'a> {
-    /// (record, field, op).
-    heads: Vec<(&'a str, String, OpId)>,
+    heads: Vec<&'a Op>,
     superseded: Vec<&'a OpId>,
 }
 
 impl<'a> NewHeads<'a> {
-    fn add(&mut self, id: &'a str, state: &RecordState, ops: &[&'a Op]) {
+    fn add(&mut self, ops: &[&'a Op], heads: &[&'a Op]) {
         self.superseded
             .extend(ops.iter().flat_map(|o| &o.supersedes));
-        self.heads
-            .extend(state.heads.iter().map(|h| (id, h.field.clone(), h.op.id())));
+        self.heads.extend(heads);
     }
 
     fn save(&self, conn: &Connection) -> Result<()> {
@@ -491,11 +488,11 @@ impl<'a> NewHeads<'a> {
             "INSERT OR IGNORE INTO head (record_id, field, actor, seq)",
             4,
             &self.heads,
-            |s, at, (record, field, id)| {
-                s.raw_bind_parameter(at, record)?;
-                s.raw_bind_parameter(at + 1, field)?;
-                s.raw_bind_parameter(at + 2, &id.actor)?;
-                s.raw_bind_parameter(at + 3, id.seq as i64)
+            |s, at, op| {
+                s.raw_bind_parameter(at, &op.record_id)?;
+                s.raw_bind_parameter(at + 1, head_of(op))?;
+                s.raw_bind_parameter(at + 2, &op.actor)?;
+                s.raw_bind_parameter(at + 3, op.seq as i64)
             },
         )
     }
@@ -503,7 +500,7 @@ impl<'a> NewHeads<'a> {
 
 static HEADS_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT h.field, {} FROM head h JOIN change c ON c.device = h.actor AND c.seq = h.seq
+        "SELECT {} FROM head h JOIN change c ON c.device = h.actor AND c.seq = h.seq
          WHERE h.record_id = ?1",
         crate::conflicts::prefixed("c")
     )
@@ -557,8 +554,8 @@ fn write_record(
         let mut candidates: Vec<&Op> = state
             .heads
             .iter()
-            .filter(|h| h.field == spec.name)
-            .map(|h| &h.op)
+            .filter(|h| head_of(h) == spec.name)
+            .map(|h| h.as_ref())
             .collect();
         candidates.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
         let distinct: BTreeSet<&Option<String>> = candidates.iter().map(|o| &o.value).collect();
@@ -575,8 +572,8 @@ fn write_record(
     let lifecycle: Vec<&Op> = state
         .heads
         .iter()
-        .filter(|h| h.field == LIFECYCLE)
-        .map(|h| &h.op)
+        .filter(|h| head_of(h) == LIFECYCLE)
+        .map(|h| h.as_ref())
         .collect();
     let restored = lifecycle.iter().any(|o| o.op == OpKind::Restore);
     let mut deletes: Vec<&&Op> = lifecycle

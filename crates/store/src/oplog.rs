@@ -24,45 +24,39 @@ macro_rules! v4_columns {
 pub(crate) const OP_COLUMNS: &str = concat!(v4_columns!(), ", extra");
 
 pub(crate) fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
-    op_from_row_at(r, 0)
-}
-
-/// [`op_from_row`] for a row whose op columns start at column `at`.
-pub(crate) fn op_from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Op> {
     let ids = |i: usize| -> rusqlite::Result<Vec<OpId>> {
-        let i = i + at;
         let text: String = r.get(i)?;
         serde_json::from_str(&text).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
         })
     };
-    let op: String = r.get(4 + at)?;
+    let op: String = r.get(4)?;
     Ok(Op {
-        actor: r.get(at)?,
-        seq: r.get::<_, i64>(1 + at)? as u64,
-        hlc: r.get::<_, i64>(2 + at)? as u64,
-        at: r.get(3 + at)?,
+        actor: r.get(0)?,
+        seq: r.get::<_, i64>(1)? as u64,
+        hlc: r.get::<_, i64>(2)? as u64,
+        at: r.get(3)?,
         op: OpKind::parse(&op).ok_or_else(|| {
             rusqlite::Error::FromSqlConversionFailure(
-                4 + at,
+                4,
                 rusqlite::types::Type::Text,
                 format!("unknown op {op}").into(),
             )
         })?,
-        kind: r.get(5 + at)?,
-        record_id: r.get(6 + at)?,
-        field: r.get(7 + at)?,
-        value: r.get(8 + at)?,
+        kind: r.get(5)?,
+        record_id: r.get(6)?,
+        field: r.get(7)?,
+        value: r.get(8)?,
         supersedes: ids(9)?,
         observed: ids(10)?,
-        cascade_of: r.get(11 + at)?,
-        schema_ver: r.get::<_, i64>(12 + at)? as u32,
-        prev_hash: r.get(13 + at)?,
-        op_hash: r.get(14 + at)?,
-        extra: match r.get::<_, Option<String>>(15 + at)? {
+        cascade_of: r.get(11)?,
+        schema_ver: r.get::<_, i64>(12)? as u32,
+        prev_hash: r.get(13)?,
+        op_hash: r.get(14)?,
+        extra: match r.get::<_, Option<String>>(15)? {
             Some(text) => serde_json::from_str(&text).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(
-                    15 + at,
+                    15,
                     rusqlite::types::Type::Text,
                     Box::new(e),
                 )
