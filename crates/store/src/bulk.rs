@@ -1,8 +1,8 @@
 //! Multi-row INSERTs for imports: one statement per row costs SQLite more
 //! than the row itself (statement setup, cursor opening, reset), so rows go
-//! [`ROWS_PER_STATEMENT`] at a time. (A multi-row statement on a table with a
-//! foreign key keeps a statement journal, which is why the store keeps temp
-//! storage in memory.)
+//! [`ROWS_PER_STATEMENT`] at a time. (SQLite keeps a statement journal for
+//! a multi-row statement that could fail halfway, e.g. on an immediate
+//! foreign key: the tables filled here have none.)
 
 use rusqlite::{Connection, Statement};
 

@@ -63,9 +63,6 @@ impl Store {
         // 64 MiB of page cache (SQLite's default is 2 MiB): a bundle import
         // or a large list touches far more pages than that.
         conn.pragma_update(None, "cache_size", -65536)?;
-        // Statement journals and sorts in memory, not in temporary files: an
-        // import's multi-row inserts (bulk.rs) each keep a statement journal.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
         migrate::migrate(&mut conn)?;
         let device = device_id(&conn)?;
         let blobs = BlobStore::beside(path);

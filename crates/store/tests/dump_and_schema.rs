@@ -216,6 +216,13 @@ fn the_op_log_survives_the_rebuild_of_its_table_in_v7() {
         [],
     );
     assert!(refused.is_err(), "the op kinds are still checked");
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let orphan = conn.execute(
+        "INSERT INTO change (device, seq, hlc, at, batch, op, kind, record_id)
+         VALUES ('old-device', 2, 1, 'now', 99, 'create', 'study', 'x')",
+        [],
+    );
+    assert!(orphan.is_err(), "a change's batch is still checked, at commit");
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'change' AND type = 'index' AND sql IS NOT NULL ORDER BY name")
         .unwrap()
