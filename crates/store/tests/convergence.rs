@@ -1,5 +1,6 @@
 //! The convergence property (part 3, guarantee 1): replicas making random
-//! creates, edits, deletes, restores and conflict resolutions, exchanging ops
+//! creates, edits, deletes, restores, attachments and conflict resolutions,
+//! exchanging ops (with the files they name, as a bundle carries them)
 //! in random directions — stale, partial, reordered, duplicated, relayed —
 //! end up identical once everyone has seen everything, and equal to a
 //! rebuild from their logs. `PROPTEST_CASES` raises the case count for the
@@ -8,6 +9,7 @@
 mod common;
 
 use common::{fields, fresh, Fixture};
+use fieldbook_core::op::Op;
 use fieldbook_store::Store;
 use proptest::prelude::*;
 use serde_json::json;
@@ -33,6 +35,13 @@ enum Action {
     },
     ResolveAll {
         at: usize,
+    },
+    /// Attach file number `file` to a finding (deleting the finding then
+    /// cascades to its attachments).
+    Attach {
+        at: usize,
+        finding: usize,
+        file: usize,
     },
     /// Send `to` what it lacks from `from`: everything, or only the ops
     /// after a stale (empty) version vector, or a reversed partial slice.
@@ -61,6 +70,8 @@ fn action(replicas: usize) -> impl Strategy<Value = Action> {
         1 => (r.clone(), 0..6usize).prop_map(|(at, finding)| Action::Delete { at, finding }),
         1 => (r.clone(), 0..6usize).prop_map(|(at, finding)| Action::Restore { at, finding }),
         1 => r.clone().prop_map(|at| Action::ResolveAll { at }),
+        1 => (r.clone(), 0..6usize, 0..3usize)
+            .prop_map(|(at, finding, file)| Action::Attach { at, finding, file }),
         3 => (r.clone(), r, 0..3usize, 0..64usize)
             .prop_map(|(from, to, how, cut)| Action::Exchange { from, to, how, cut }),
     ]
@@ -157,6 +168,21 @@ impl World {
                 }
             }
             Action::ResolveAll { at } => resolve_all(&mut self.replicas[at].store),
+            Action::Attach { at, finding, file } => {
+                let live = self.findings(at, false);
+                if let Some(id) = live.get(finding % live.len().max(1)) {
+                    let bytes = format!("field notes, sheet {file}");
+                    self.replicas[at]
+                        .store
+                        .attach(
+                            id,
+                            "document",
+                            &format!("sheet-{file}.txt"),
+                            bytes.as_bytes(),
+                        )
+                        .unwrap();
+                }
+            }
             Action::Exchange { from, to, how, cut } => {
                 if from == to {
                     return;
@@ -174,9 +200,23 @@ impl World {
                     ops.truncate(1 + cut % 7);
                     ops.reverse();
                 }
-                self.replicas[to].store.import_ops(&ops).unwrap();
+                self.send(from, to, &ops);
             }
         }
+    }
+
+    /// Imports `ops` from `from` into `to`, with the files their attachment
+    /// records name, as `bundle export` includes them.
+    fn send(&mut self, from: usize, to: usize, ops: &[Op]) -> usize {
+        let (src, dst) = (&self.replicas[from].store, &self.replicas[to].store);
+        for op in ops {
+            if op.kind == "attachment" && op.field.as_deref() == Some("sha256") {
+                let sha: String = serde_json::from_str(op.value.as_deref().unwrap()).unwrap();
+                let bytes = std::fs::read(src.blobs().path(&sha)).unwrap();
+                dst.blobs().put(&bytes).unwrap();
+            }
+        }
+        self.replicas[to].store.import_ops(ops).unwrap().ops_new
     }
 
     /// Everyone sends everyone what they lack until nothing changes.
@@ -188,7 +228,7 @@ impl World {
                     if from != to {
                         let have = self.replicas[to].store.version_vector().unwrap();
                         let ops = self.replicas[from].store.ops_after(&have).unwrap();
-                        changed += self.replicas[to].store.import_ops(&ops).unwrap().ops_new;
+                        changed += self.send(from, to, &ops);
                     }
                 }
             }
@@ -216,6 +256,21 @@ fn resolve_all(store: &mut Store) {
     }
 }
 
+/// The files every attachment record names, in the Trash or not.
+fn attached_files(store: &Store) -> Vec<String> {
+    [false, true]
+        .iter()
+        .flat_map(|&deleted| {
+            let q = fieldbook_store::ListQuery {
+                deleted,
+                ..Default::default()
+            };
+            store.list("attachment", &q).unwrap()
+        })
+        .map(|r| r.fields["sha256"].as_str().unwrap().to_string())
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(200),
@@ -232,6 +287,12 @@ proptest! {
         let dump = world.replicas[0].store.dump().unwrap();
         let vv = world.replicas[0].store.version_vector().unwrap();
         let conflicts = world.replicas[0].store.conflicts().unwrap();
+        let files = attached_files(&world.replicas[0].store);
+        for r in &world.replicas {
+            for sha in &files {
+                prop_assert!(r.store.blobs().contains(sha), "file {} missing", sha);
+            }
+        }
         for r in &world.replicas[1..] {
             prop_assert_eq!(&r.store.dump().unwrap(), &dump);
             prop_assert_eq!(&r.store.version_vector().unwrap(), &vv);
