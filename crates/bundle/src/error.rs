@@ -13,6 +13,9 @@ pub enum BundleError {
     #[error("this bundle was made by a newer version of Fieldbook (bundle format {major}): update Fieldbook on this laptop, then import it again")]
     UnsupportedVersion { major: u16 },
 
+    #[error("this bundle was made by a pre-release version of Fieldbook (bundle format {major}), which this version no longer reads: ask the sender to re-export it with the current version")]
+    PreRelease { major: u16 },
+
     #[error("the bundle file is damaged ({0}): ask the sender to export it again")]
     Corrupt(String),
 

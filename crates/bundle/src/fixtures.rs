@@ -109,6 +109,78 @@ fn op(actor: &str, seq: u64, prev_hash: String) -> Op {
     .seal()
 }
 
+/// `n` findings as the store exports them: per finding a `create` then five
+/// `set`s (`study_id`, `sector`, `title`, `text`, `status`), all by `A`,
+/// written in batches of 1,000 findings. Record ids are UUIDv7 with random
+/// bits from [`seeded`]; in a batch the ops share their time and their
+/// hlc steps by 1; the next batch is 4.3 s later.
+pub fn findings(n: u64) -> Vec<Op> {
+    const STUDY: &str = "\"01960000-0000-7000-8000-0000000057d7\"";
+    let mut random = seeded(11);
+    let mut out: Vec<Op> = Vec::with_capacity(n as usize * 6);
+    let mut hlc = 0;
+    for i in 0..n {
+        let batch = i / 1000;
+        let ms = 1_780_000_000_000 + batch * 4_321;
+        if i % 1000 == 0 {
+            hlc = ms << 16;
+        }
+        let mut bits = [0u8; 10];
+        random(&mut bits);
+        let record_id = uuid::Builder::from_unix_timestamp_millis(ms, &bits)
+            .into_uuid()
+            .to_string();
+        let at = format!(
+            "2026-05-28T20:{:02}:{:02}.{:03}Z",
+            (batch * 4_321 / 60_000) % 60,
+            (batch * 4_321 / 1000) % 60,
+            ms % 1000
+        );
+        let values = [
+            ("study_id", STUDY.to_string()),
+            ("sector", "\"energy\"".to_string()),
+            ("title", format!("\"Finding {i}: pump at site {}\"", i % 97)),
+            (
+                "text",
+                format!("\"Observed pump {i} running {} h/yr\"", 4000 + i % 3000),
+            ),
+            ("status", "\"draft\"".to_string()),
+        ];
+        let sets = values
+            .into_iter()
+            .map(|(f, v)| (OpKind::Set, Some(f), Some(v)));
+        for (op, field, value) in std::iter::once((OpKind::Create, None, None)).chain(sets) {
+            let seq = out.len() as u64 + 1;
+            let prev_hash = out
+                .last()
+                .map_or(GENESIS_HASH.to_string(), |o| o.op_hash.clone());
+            out.push(
+                Op {
+                    actor: A.to_string(),
+                    seq,
+                    hlc,
+                    at: at.clone(),
+                    op,
+                    kind: "finding".to_string(),
+                    record_id: record_id.clone(),
+                    field: field.map(str::to_string),
+                    value,
+                    supersedes: vec![],
+                    observed: vec![],
+                    cascade_of: None,
+                    schema_ver: OP_SCHEMA_VERSION,
+                    prev_hash,
+                    op_hash: String::new(),
+                    extra: Default::default(),
+                }
+                .seal(),
+            );
+            hlc += 1;
+        }
+    }
+    out
+}
+
 /// Deterministic pseudo-random bytes.
 pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut v = vec![0u8; len];
@@ -159,6 +231,14 @@ pub fn write_seeded(
         max,
         &mut seeded(seed),
     )
+}
+
+/// The size of a bundle file's OPS section: nonce prefix, compressed op
+/// columns and AEAD tags.
+pub fn ops_section_len(file: &[u8]) -> usize {
+    let frame = crate::format::frame(file, u64::MAX).expect("a bundle file");
+    let sections = crate::format::sections(frame.sections).expect("its sections");
+    sections[0].1.len()
 }
 
 /// [`crate::read`] with the [`team`] keys and default limits (the fuzz target).

@@ -108,10 +108,13 @@ pub(crate) fn preamble(bytes: &[u8], max_header: u64) -> Result<Preamble<'_>, Bu
     if major > crate::FORMAT_MAJOR {
         return Err(BundleError::UnsupportedVersion { major });
     }
-    if major != crate::FORMAT_MAJOR {
-        return Err(BundleError::Corrupt(format!(
-            "bundle format {major} does not exist"
-        )));
+    if major == 0 {
+        return Err(BundleError::Corrupt(
+            "bundle format 0 does not exist".into(),
+        ));
+    }
+    if major < crate::FORMAT_MAJOR {
+        return Err(BundleError::PreRelease { major });
     }
     if bytes.len() < PREAMBLE {
         return Err(BundleError::Truncated);

@@ -24,16 +24,18 @@
 //!   [`inspect`]`(bytes) -> Result<Header>` (unverified, no keys).
 //! - [`BundleError`], with [`BundleError::is_permanent`].
 //!
-//! # File format, version 1.0
+//! # File format, version 2.0
 //! ```text
 //! offset  size
 //! 0       8    magic "FSBNDL\r\n"          (CR-LF catches text-mode mangling)
-//! 8       2    format_major = 1 (u16 LE)   a reader refuses a higher one: UnsupportedVersion
+//! 8       2    format_major = 2 (u16 LE)   a reader refuses a higher one: UnsupportedVersion
+//!                                          (1 was a pre-release format: Corrupt)
 //! 10      2    format_minor = 0 (u16 LE)   repeated in the header
 //! 12      4    header_len (u32 LE)
 //! 16      H    header: JSON of `Header` (serde, fields in declared order)
 //! …            sections, each: u8 type | u64 LE len | body, in this order:
-//!   0x01 OPS          nonce_prefix[19] | STREAM( zstd( JSON array of Op ) )
+//!   0x01 OPS          nonce_prefix[19] | STREAM( zstd( op columns ) )
+//!                     (postcard; no actor, seq or hashes: see below)
 //!   0x02 CHECKPOINTS  JSON array of Checkpoint, one per header range, same order
 //!                     (plaintext: each is signed by its author)
 //!   0x03 BLOB         sha256[32] | nonce_prefix[19] | STREAM( raw bytes )
@@ -52,15 +54,28 @@
 //! moved to another bundle, swapped with another section or paired with an
 //! edited header does not decrypt. Ops are compressed, then encrypted.
 //!
+//! The op columns (layout in `columns.rs`) hold every field of every op but
+//! its `actor` and `seq`, which follow from `header.ranges` (ops in range
+//! order, each range's by ascending seq), and its `prev_hash` and `op_hash`,
+//! which the reader rebuilds: a range's first op links to the genesis hash
+//! at seq 1, or else to the range's starting hash that the columns carry,
+//! and each later op to the hash of the one before. The checkpoint that
+//! ends the range, signed by the author, must then name the last hash
+//! rebuilt, so it vouches for every op of the range and their order. The
+//! ops `read` returns carry both hashes, as their author made them.
+//!
 //! Simplifications from `SYNC.md` §8.6, and why:
-//! - JSON instead of CBOR for the header and ops: `Op` and its hash are
-//!   defined over serde JSON in `fieldbook-core`, and zstd takes away most of
-//!   JSON's size cost (see the bench). The header is hashed as the bytes on
-//!   disk, so it need not be re-encodable byte for byte.
+//! - JSON instead of CBOR for the header and checkpoints: small, and the
+//!   header is hashed as the bytes on disk, so it need not be re-encodable
+//!   byte for byte. The ops are columns (postcard) instead, compressed with
+//!   zstd: row-wise JSON repeated every key and shipped two random 64-digit
+//!   hashes per op, and was over 20× larger compressed (see the bench). An op's
+//!   `value` and `extra` fields stay JSON text inside their columns: the
+//!   op hash is defined over serde JSON in `fieldbook-core`.
 //! - SHA-256 instead of BLAKE3 for the trailer and associated data: one hash
 //!   function for the whole sync layer (op hashes are SHA-256 already), no
 //!   extra native build, and hashing is not the bottleneck.
-//! - No `compression`/`encryption` fields in the header: version 1.0 always
+//! - No `compression`/`encryption` fields in the header: version 2.0 always
 //!   uses zstd and XChaCha20-Poly1305 STREAM; a change is a new minor or
 //!   major version.
 //!
@@ -78,16 +93,20 @@
 //! 5. section layout (`Corrupt`), AEAD of every segment of every section
 //!    (`Decrypt`), attachment sizes (`BlobTooLarge`, [`Limits`]);
 //! 6. zstd decompression within [`Limits`] (`DecompressLimit`): at most
-//!    `max_ratio` (50)× the compressed size (with a 64 KiB floor) and at
+//!    `max_ratio` (1,000)× the compressed size (with a 64 KiB floor) and at
 //!    most `max_ops_bytes` (1 GiB); the decoder window is capped at 128 MiB;
-//! 7. the ops: JSON, schema (`Schema`), exact cover of `header.ranges` in
-//!    order, each `op_hash` recomputed (`OpHash`), `prev_hash` linked inside
-//!    each range and to the genesis hash at seq 1 (`ChainBroken`);
+//! 7. the ops: the columns decode (`Schema`: any length, count or
+//!    dictionary index that does not agree, trailing bytes), hold exactly
+//!    the ops of `header.ranges` and one starting hash per range that starts
+//!    after seq 1 (`Schema`); each op's `prev_hash` and `op_hash` are
+//!    rebuilt range by range, and each op's shape checked (`Schema`);
 //! 8. each range ends at a checkpoint `(project_id, actor, seq, op_hash)`
 //!    signed by the author's key, which must be `Active` in the key ring
-//!    (`Checkpoint`, `UnknownDevice`, `RevokedDevice`) — this is what makes a
-//!    relayed range trustworthy: the sender's signature only says who made
-//!    the file;
+//!    (`Checkpoint`, `UnknownDevice`, `RevokedDevice`), whose `op_hash` is
+//!    the one rebuilt for the range's last op (`Checkpoint`: an op altered,
+//!    added, dropped or moved, or a wrong starting hash, changes it) — this
+//!    is what makes the ops trustworthy, relayed or not: the sender's
+//!    signature only says who made the file;
 //! 9. each attachment's SHA-256 and size (`BlobMismatch`).
 //!
 //! Not checked here (needs the database): that a range's first op links to
@@ -106,6 +125,7 @@
 //! alone larger than `max_part_bytes` (an attachment, or a relayed run
 //! between two checkpoints) makes a part larger than `max_part_bytes`.
 
+mod columns;
 mod crypto;
 mod error;
 mod format;
@@ -134,6 +154,6 @@ pub use read::{inspect, read};
 pub use write::write;
 
 /// The format major version this build reads and writes.
-pub const FORMAT_MAJOR: u16 = 1;
+pub const FORMAT_MAJOR: u16 = 2;
 /// The format minor version this build writes.
 pub const FORMAT_MINOR: u16 = 0;

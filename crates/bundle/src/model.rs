@@ -251,9 +251,10 @@ pub(crate) fn checkpoint_message(
 pub struct Limits {
     /// Largest header accepted.
     pub max_header_bytes: u64,
-    /// Largest decompressed ops section (the JSON of all ops).
+    /// Largest decompressed ops section (the columns of all ops).
     pub max_ops_bytes: u64,
-    /// Largest decompressed/compressed ratio of the ops section…
+    /// Largest decompressed/compressed ratio of the ops section (op columns
+    /// of repeated edits to a long text legitimately reach 100×)…
     pub max_ratio: u64,
     /// …except that this many decompressed bytes are always allowed (a
     /// small section can legitimately compress more than `max_ratio`×).
@@ -263,13 +264,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 16 MiB header, 1 GiB of ops, 50× ratio above a 64 KiB floor, 50 MiB per
-    /// attachment.
+    /// 16 MiB header, 1 GiB of ops, 1,000× ratio above a 64 KiB floor,
+    /// 50 MiB per attachment.
     fn default() -> Limits {
         Limits {
             max_header_bytes: 16 << 20,
             max_ops_bytes: 1 << 30,
-            max_ratio: 50,
+            max_ratio: 1000,
             ratio_floor_bytes: 64 << 10,
             max_blob_bytes: 50 << 20,
         }

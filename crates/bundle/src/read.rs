@@ -3,14 +3,13 @@
 
 use std::io::Read;
 
-use fieldbook_core::op::Op;
-
+use crate::columns;
 use crate::crypto::{hex, open, opened_len, sha256, unhex, NONCE_PREFIX};
 use crate::error::BundleError;
 use crate::format::{self, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS};
 use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, ProjectKey};
 use crate::model::{checkpoint_message, Blob, Bundle, Checkpoint, Header, Limits};
-use crate::verify::{check_header, check_ops, sig_bytes};
+use crate::verify::{check_header, check_op, sig_bytes};
 
 /// The header of a bundle file, read without any key and **not verified**:
 /// for `fieldbook bundle inspect` and for showing what a file is before
@@ -162,16 +161,16 @@ pub fn read(
         });
     }
 
-    // 6. Decompress within the caps; 7. parse and check every op, its hash
-    // and the chain inside each range.
-    let json = decompress(&compressed, limits)?;
+    // 6. Decompress within the caps; 7. decode the ops of the header's
+    // ranges, rebuild their hash chains and check their shape.
+    let plain = decompress(&compressed, limits)?;
     drop(compressed);
-    let ops: Vec<Op> =
-        serde_json::from_slice(&json).map_err(|e| BundleError::Schema(format!("ops: {e}")))?;
-    drop(json);
-    check_ops(&header.ranges, &ops)?;
+    let ops = columns::decode(&plain, &header.ranges)?;
+    drop(plain);
+    ops.iter().try_for_each(check_op)?;
 
-    // 8. Each range ends at a checkpoint its author signed.
+    // 8. Each range ends at a checkpoint its author signed, over the hash
+    // just rebuilt: this is what vouches for every op of the range.
     let checkpoints: Vec<Checkpoint> = serde_json::from_slice(cps_body)
         .map_err(|e| BundleError::Schema(format!("checkpoints: {e}")))?;
     if checkpoints.len() != header.ranges.len() {

@@ -92,8 +92,29 @@ pub(crate) fn ops_in(ranges: &[Range]) -> u64 {
     })
 }
 
-/// The shape of one op (its hash is checked by [`check_ops`]).
-fn check_op(op: &Op) -> Result<(), BundleError> {
+/// The names `Op` serialises its own fields under: `extra` must hold none
+/// of them (JSON would give the field twice).
+const OP_FIELDS: [&str; 15] = [
+    "actor",
+    "seq",
+    "hlc",
+    "at",
+    "op",
+    "kind",
+    "record_id",
+    "field",
+    "value",
+    "supersedes",
+    "observed",
+    "cascade_of",
+    "schema_ver",
+    "prev_hash",
+    "op_hash",
+];
+
+/// The shape of one op (its hash is checked by [`check_ops`], or by the
+/// checkpoints on reading).
+pub(crate) fn check_op(op: &Op) -> Result<(), BundleError> {
     let bad = |what: &str| schema(format!("op {}/{}: {what}", op.actor, op.seq));
     if op.actor.is_empty() || op.seq == 0 {
         return Err(bad("no actor or a zero seq"));
@@ -114,6 +135,9 @@ fn check_op(op: &Op) -> Result<(), BundleError> {
         .any(|id| id.actor.is_empty() || id.seq == 0)
     {
         return Err(bad("an op id with no actor or a zero seq"));
+    }
+    if op.extra.keys().any(|k| OP_FIELDS.contains(&k.as_str())) {
+        return Err(bad("an extra field named like one of the op's own"));
     }
     Ok(())
 }
@@ -185,4 +209,22 @@ pub(crate) fn find<'a>(
 
 pub(crate) fn sig_bytes(hex: &str) -> Option<[u8; 64]> {
     unhex::<64>(hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OP_FIELDS;
+
+    #[test]
+    fn op_fields_are_the_names_op_serialises() {
+        let op = &crate::fixtures::ops("a", 1)[0];
+        let json = serde_json::to_value(op).unwrap();
+        let names: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, OP_FIELDS);
+    }
 }

@@ -222,7 +222,10 @@ fn the_op_log_survives_the_rebuild_of_its_table_in_v7() {
          VALUES ('old-device', 2, 1, 'now', 99, 'create', 'study', 'x')",
         [],
     );
-    assert!(orphan.is_err(), "a change's batch is still checked, at commit");
+    assert!(
+        orphan.is_err(),
+        "a change's batch is still checked, at commit"
+    );
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'change' AND type = 'index' AND sql IS NOT NULL ORDER BY name")
         .unwrap()

@@ -208,7 +208,7 @@ fn split_parts_import_in_any_order_with_their_photos() {
     let parts = sync::export(
         &a.store,
         &Target::All,
-        40_000,
+        4_000,
         &|_| {},
         &AtomicBool::new(false),
     )

@@ -44,7 +44,7 @@ fn generate() -> Vec<(String, Vec<u8>)> {
     ));
     let bops = ops(B, 6);
     let cp = checkpoint(&t.b, PROJECT_ID, B, 6, &bops[5].op_hash);
-    let relay = Bundle::new(header.clone(), bops, vec![cp], vec![]);
+    let relay = Bundle::new(header.clone(), bops.clone(), vec![cp.clone()], vec![]);
     out.push((
         "valid-relay.fsb".into(),
         write_seeded(&relay, A, &t.a, &t.project, 1 << 20, 4)
@@ -52,6 +52,16 @@ fn generate() -> Vec<(String, Vec<u8>)> {
             .pop()
             .unwrap(),
     ));
+    // A range that starts after seq 1 carries its starting hash.
+    let tail = Bundle::new(header.clone(), bops[3..].to_vec(), vec![cp], vec![]);
+    let tail = write_seeded(&tail, A, &t.a, &t.project, 1 << 20, 6)
+        .unwrap()
+        .pop()
+        .unwrap();
+    out.push(("valid-relay-tail.fsb".into(), tail.clone()));
+    let mut c = Craft::open(&tail, &t);
+    c.ops[0].prev_hash = bops[0].op_hash.clone();
+    out.push(("bad-range-start.fsb".into(), c.encode(&t.project, &t.a)));
 
     for cut in [
         0,
@@ -106,19 +116,18 @@ fn generate() -> Vec<(String, Vec<u8>)> {
     ));
     let mut c = Craft::open(&single, &t);
     c.ops[7].value = Some("\"forged\"".into());
-    c.ops[7] = c.ops[7].clone().seal();
-    out.push(("bad-chain.fsb".into(), c.encode(&t.project, &t.a)));
+    out.push(("bad-altered-op.fsb".into(), c.encode(&t.project, &t.a)));
     let mut c = Craft::open(&single, &t);
-    let mut json = vec![b'['];
-    json.resize(5_000_000, b' ');
-    json.push(b']');
     c.header.ranges.clear();
     c.checkpoints.clear();
-    c.ops_zstd = Some(zstd::encode_all(&json[..], 19).unwrap());
+    c.ops_zstd = Some(zstd::encode_all(&vec![0u8; 5_000_000][..], 19).unwrap());
     out.push(("bad-bomb.fsb".into(), c.encode(&t.project, &t.a)));
-    let mut g = single.clone();
-    g[8] = 2;
-    out.push(("bad-major-2.fsb".into(), g));
+    for major in [1, 3] {
+        let mut g = single.clone();
+        g[8] = major;
+        resign(&mut g, &t.a);
+        out.push((format!("bad-major-{major}.fsb"), g));
+    }
     out
 }
 

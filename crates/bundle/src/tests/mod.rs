@@ -3,6 +3,7 @@
 //! likes, so the checks behind the trailer signature and the AEAD get tested
 //! too, not only the ones in front of them.
 
+mod columns;
 mod corpus;
 mod parts;
 mod roundtrip;
@@ -54,6 +55,9 @@ pub(crate) struct Craft {
     pub header: Header,
     /// Overrides `ops` when set: the exact bytes of the OPS section's plaintext.
     pub ops_zstd: Option<Vec<u8>>,
+    /// Encoded as the columns of their own ranges (which may not be the
+    /// header's), so their hashes are dropped: `prev_hash` counts only at a
+    /// range start after seq 1.
     pub ops: Vec<Op>,
     pub checkpoints: Vec<Checkpoint>,
     /// Section sha prefix and the bytes.
@@ -79,6 +83,18 @@ impl Craft {
         }
     }
 
+    /// The ops section's plaintext for `ops`.
+    pub fn columns(&self) -> Vec<u8> {
+        let mut runs = Vec::new();
+        let mut rest = &self.ops[..];
+        for r in crate::ranges_of(&self.ops) {
+            let (run, tail) = rest.split_at((r.to_seq - r.from_seq + 1) as usize);
+            runs.push(run);
+            rest = tail;
+        }
+        crate::columns::encode(&runs)
+    }
+
     /// Encodes it, encrypted with `project`, signed by `sender`.
     pub fn encode(&self, project: &ProjectKey, sender: &DeviceKey) -> Vec<u8> {
         let mut rng = seeded(99);
@@ -93,9 +109,10 @@ impl Craft {
             body.extend_from_slice(&seal(key, &prefix, aad, plain));
             body
         };
-        let ops = self.ops_zstd.clone().unwrap_or_else(|| {
-            zstd::encode_all(&serde_json::to_vec(&self.ops).unwrap()[..], 3).unwrap()
-        });
+        let ops = self
+            .ops_zstd
+            .clone()
+            .unwrap_or_else(|| zstd::encode_all(&self.columns()[..], 3).unwrap());
         let mut sections = vec![
             (
                 SEC_OPS,

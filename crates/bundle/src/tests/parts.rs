@@ -81,9 +81,9 @@ fn a_small_bundle_splits_into_parts_each_importable_alone() {
 #[test]
 fn many_ops_split_at_own_seqs_and_relayed_checkpoints() {
     let t = team();
-    let a = ops(A, 400);
-    let b = ops(B, 200);
-    let cps: Vec<_> = (1..=20)
+    let a = ops(A, 4000);
+    let b = ops(B, 2000);
+    let cps: Vec<_> = (1..=200)
         .map(|k| checkpoint(&t.b, PROJECT_ID, B, k * 10, &b[k as usize * 10 - 1].op_hash))
         .collect();
     let blobs = vec![
@@ -97,12 +97,18 @@ fn many_ops_split_at_own_seqs_and_relayed_checkpoints() {
         cps,
         blobs,
     );
+    let mut cut_after_seq_1 = BTreeSet::new();
     for max in [6_000, 16_000, 50_000] {
         let files = write(&whole, A, &t.a, &t.project, max).unwrap();
         let parts = check_parts(&whole, &files, &t, max);
         for p in &parts {
             for r in p.header.ranges.iter().filter(|r| r.actor == B) {
                 assert_eq!(r.to_seq % 10, 0, "{r:?}");
+            }
+        }
+        for r in parts.iter().flat_map(|p| &p.header.ranges) {
+            if r.from_seq > 1 {
+                cut_after_seq_1.insert(r.actor.clone());
             }
         }
         // Parts are reasonably full: no more than about twice the minimum.
@@ -113,6 +119,8 @@ fn many_ops_split_at_own_seqs_and_relayed_checkpoints() {
             files.len()
         );
     }
+    // Ranges cut after seq 1 were read with the starting hash their part carries.
+    assert_eq!(cut_after_seq_1, BTreeSet::from([A.into(), B.into()]));
     // Large enough for everything: one file, no part number.
     let files = write(&whole, A, &t.a, &t.project, 1 << 20).unwrap();
     assert_eq!(files.len(), 1);

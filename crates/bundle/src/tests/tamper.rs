@@ -59,8 +59,8 @@ fn random_single_bit_flips_are_errors() {
         g[bit / 8] ^= 1 << (bit % 8);
         err(read(&g, &t));
     }
-    // As an insider's edit, re-signed by the (enrolled) sender: the AEAD,
-    // the hash chain and the checkpoints catch them.
+    // As an insider's edit, re-signed by the (enrolled) sender: the AEAD
+    // and the checkpoints catch them.
     let body = f.len() - TRAILER;
     for _ in 0..600 {
         let bit = pick(body * 8);
@@ -199,6 +199,9 @@ fn header_ranges_edited() {
         err(read(&c.encode(&t.project, &t.a), &t)),
         BundleError::Schema(_)
     ));
+    // Swapped ranges: the ops are read as the other actor's, so an op id
+    // stored relative to its op's seq comes out as seq 0 (and were it not
+    // for that, no checkpoint would name the hashes they give).
     let mut c = good.clone();
     c.header.ranges.swap(0, 1);
     c.checkpoints.swap(0, 1);
@@ -282,14 +285,9 @@ fn an_op_changed_with_its_hash_recomputed_fails_the_authors_checkpoint() {
         }
     );
 
-    // An op in the middle (B's seq 2), with the rest of the chain rehashed.
+    // An op in the middle (B's seq 2): the rebuilt chain ends elsewhere.
     let mut c = good.clone();
     c.ops[6].value = Some("\"forged\"".into());
-    c.ops[6] = c.ops[6].clone().seal();
-    for i in 7..9 {
-        c.ops[i].prev_hash = c.ops[i - 1].op_hash.clone();
-        c.ops[i] = c.ops[i].clone().seal();
-    }
     assert_eq!(
         bad(&c),
         BundleError::Checkpoint {
@@ -297,36 +295,25 @@ fn an_op_changed_with_its_hash_recomputed_fails_the_authors_checkpoint() {
             seq: 4
         }
     );
-    // …without rehashing the rest: the chain breaks.
+    // Two ops swapped (seqs are not on the wire: each takes the other's).
     let mut c = good.clone();
-    c.ops[6].value = Some("\"forged\"".into());
-    c.ops[6] = c.ops[6].clone().seal();
+    c.ops.swap(6, 7);
+    (c.ops[6].seq, c.ops[7].seq) = (2, 3);
     assert_eq!(
         bad(&c),
-        BundleError::ChainBroken {
+        BundleError::Checkpoint {
             actor: B.into(),
-            seq: 3
+            seq: 4
         }
     );
-    // …without resealing: the op's own hash.
+    // The sender's own op, with the checkpoint the writer signed.
     let mut c = good.clone();
-    c.ops[6].value = Some("\"forged\"".into());
+    c.ops[1].hlc += 1;
     assert_eq!(
         bad(&c),
-        BundleError::OpHash {
-            actor: B.into(),
-            seq: 2
-        }
-    );
-    // A first op that does not start from the genesis hash.
-    let mut c = good.clone();
-    c.ops[0].prev_hash = c.ops[1].op_hash.clone();
-    c.ops[0] = c.ops[0].clone().seal();
-    assert_eq!(
-        bad(&c),
-        BundleError::ChainBroken {
+        BundleError::Checkpoint {
             actor: A.into(),
-            seq: 1
+            seq: 5
         }
     );
     // A checkpoint for another project.
@@ -339,11 +326,14 @@ fn an_op_changed_with_its_hash_recomputed_fails_the_authors_checkpoint() {
             seq: 4
         }
     );
-    // A malformed op.
+    // Malformed ops, however well vouched for.
     let mut c = good.clone();
-    c.ops[2].op_hash = c.ops[2].op_hash.to_uppercase();
+    c.ops[2].field = None;
     assert!(matches!(bad(&c), BundleError::Schema(_)));
-    // Ops that are not JSON ops at all.
+    let mut c = good.clone();
+    c.ops[2].extra.insert("record_id".into(), "another".into());
+    assert!(matches!(bad(&c), BundleError::Schema(_)));
+    // Ops that are not op columns at all.
     let mut c = good.clone();
     c.ops_zstd = Some(zstd::encode_all(&b"{\"not\":\"ops\"}"[..], 3).unwrap());
     assert!(matches!(bad(&c), BundleError::Schema(_)));
@@ -352,6 +342,51 @@ fn an_op_changed_with_its_hash_recomputed_fails_the_authors_checkpoint() {
     assert!(matches!(bad(&c), BundleError::Corrupt(_)));
     // Untouched, the crafted file reads.
     assert!(read(&good.encode(&t.project, &t.a), &t).is_ok());
+}
+
+#[test]
+fn a_wrong_starting_hash_fails_the_authors_checkpoint() {
+    let t = team();
+    let all = ops(B, 9);
+    let cp = checkpoint(&t.b, PROJECT_ID, B, 9, &all[8].op_hash);
+    let tail = Bundle::new(sample(&t).header, all[4..].to_vec(), vec![cp], vec![]);
+    let f = write(&tail, A, &t.a, &t.project, DEFAULT_MAX_PART_BYTES)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let good = Craft::open(&f, &t);
+    assert!(read(&good.encode(&t.project, &t.a), &t).is_ok());
+    // B's op 5 presented as following another op 4 than B's.
+    let mut c = good.clone();
+    c.ops[0].prev_hash = all[2].op_hash.clone();
+    assert_eq!(
+        err(read(&c.encode(&t.project, &t.a), &t)),
+        BundleError::Checkpoint {
+            actor: B.into(),
+            seq: 9
+        }
+    );
+    // The range relabelled as starting at seq 1 (so no starting hash).
+    let mut c = good.clone();
+    c.header.ranges[0].from_seq = 1;
+    c.header.ranges[0].to_seq = 5;
+    assert!(matches!(
+        err(read(&c.encode(&t.project, &t.a), &t)),
+        BundleError::Schema(_)
+    ));
+    // …and its ops renumbered from 1 to match: they now chain from the
+    // genesis hash, which B's checkpoint does not vouch for.
+    let mut c = good.clone();
+    for (seq, op) in (1..).zip(&mut c.ops) {
+        op.seq = seq;
+    }
+    c.header.ranges[0].from_seq = 1;
+    c.header.ranges[0].to_seq = 5;
+    c.checkpoints[0].seq = 5;
+    assert!(matches!(
+        err(read(&c.encode(&t.project, &t.a), &t)),
+        BundleError::Checkpoint { .. }
+    ));
 }
 
 #[test]
@@ -481,23 +516,23 @@ fn wrong_project_key_names_both_keys() {
 fn future_format_major_asks_for_an_update() {
     let t = team();
     let mut f = sample_file(&t);
-    f[8..10].copy_from_slice(&2u16.to_le_bytes());
+    f[8..10].copy_from_slice(&3u16.to_le_bytes());
     let e = err(read(&f, &t));
-    assert_eq!(e, BundleError::UnsupportedVersion { major: 2 });
+    assert_eq!(e, BundleError::UnsupportedVersion { major: 3 });
     assert!(e.to_string().contains("update Fieldbook"));
     assert_eq!(
         inspect(&f).unwrap_err(),
-        BundleError::UnsupportedVersion { major: 2 }
+        BundleError::UnsupportedVersion { major: 3 }
     );
     // Even re-signed, and even cut short after the version.
     resign(&mut f, &t.a);
     assert_eq!(
         err(read(&f, &t)),
-        BundleError::UnsupportedVersion { major: 2 }
+        BundleError::UnsupportedVersion { major: 3 }
     );
     assert_eq!(
         err(read(&f[..10], &t)),
-        BundleError::UnsupportedVersion { major: 2 }
+        BundleError::UnsupportedVersion { major: 3 }
     );
     // A newer minor version with the same major still reads.
     let mut c = Craft::open(&sample_file(&t), &t);
@@ -515,33 +550,46 @@ fn future_format_major_asks_for_an_update() {
 }
 
 #[test]
+fn a_pre_release_format_asks_for_a_re_export() {
+    let t = team();
+    let mut f = sample_file(&t);
+    f[8..10].copy_from_slice(&1u16.to_le_bytes());
+    resign(&mut f, &t.a);
+    for e in [err(read(&f, &t)), inspect(&f).unwrap_err()] {
+        assert_eq!(e, BundleError::PreRelease { major: 1 });
+        assert!(e.to_string().contains("re-export it"), "{e}");
+    }
+    f[8..10].copy_from_slice(&0u16.to_le_bytes());
+    assert!(matches!(err(read(&f, &t)), BundleError::Corrupt(_)));
+}
+
+#[test]
 fn a_decompression_bomb_is_refused() {
     let t = team();
     let good = Craft::open(&sample_file(&t), &t);
-    // 20 MB of JSON whitespace: a valid (empty) ops array once unpacked.
-    let mut json = vec![b'['];
-    json.resize(20_000_000, b' ');
-    json.push(b']');
-    let bomb = zstd::encode_all(&json[..], 19).unwrap();
-    assert!(bomb.len() * 50 < json.len());
+    // 20 MB of zeros.
+    let zeros = vec![0u8; 20_000_000];
+    let bomb = zstd::encode_all(&zeros[..], 19).unwrap();
+    let limit = (bomb.len() as u64 * Limits::default().max_ratio).max(64 << 10);
+    assert!(limit < zeros.len() as u64 / 10);
     let mut c = good.clone();
     c.header.ranges.clear();
     c.checkpoints.clear();
     c.ops_zstd = Some(bomb);
     let e = err(read(&c.encode(&t.project, &t.a), &t));
     assert!(
-        matches!(e, BundleError::DecompressLimit { limit } if limit == 64 << 10),
+        matches!(e, BundleError::DecompressLimit { limit: l } if l == limit),
         "{e:?}"
     );
     // A genuine bundle over a small absolute cap.
     let limits = Limits {
-        max_ops_bytes: 1000,
+        max_ops_bytes: 100,
         ..Limits::default()
     };
     let f = sample_file(&t);
     assert_eq!(
         crate::read(&f, &t.project, &t.keys, &limits).unwrap_err(),
-        BundleError::DecompressLimit { limit: 1000 }
+        BundleError::DecompressLimit { limit: 100 }
     );
     // A zstd frame that declares a 2 GiB window.
     let mut c = good.clone();
