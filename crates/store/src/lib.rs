@@ -5,6 +5,7 @@
 //! create, field set, delete and restore in the `change` table and updates the
 //! typed record tables in the same transaction. Sync (part 3) builds on that log.
 
+mod atomic;
 mod blobs;
 mod bulk;
 mod conflicts;
@@ -45,6 +46,7 @@ pub struct Store {
     path: PathBuf,
     device: String,
     blobs: BlobStore,
+    checkpointer: atomic::Checkpointer,
 }
 
 impl Store {
@@ -72,6 +74,7 @@ impl Store {
             path: path.to_path_buf(),
             device,
             blobs,
+            checkpointer: atomic::Checkpointer::idle(),
         })
     }
 

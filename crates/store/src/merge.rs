@@ -38,8 +38,8 @@ pub struct ImportSummary {
 }
 
 impl Store {
-    /// Adds `ops` to the log in one transaction and materialises the records
-    /// they touch. Ops already known are skipped; an op that claims a known
+    /// Adds `ops` to the log in one transaction (or in the one
+    /// [`Store::atomically`] opened) and materialises the records they touch. Ops already known are skipped; an op that claims a known
     /// (actor, seq) with different content refuses the whole import.
     pub fn import_ops(&mut self, ops: &[Op]) -> Result<ImportSummary> {
         self.import_with(ops, Hashes::Check)
@@ -52,12 +52,7 @@ impl Store {
     }
 
     fn import_with(&mut self, ops: &[Op], hashes: Hashes) -> Result<ImportSummary> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let summary = import(&tx, ops, hashes)?;
-        tx.commit()?;
-        Ok(summary)
+        self.bulk_write(|conn| import(conn, ops, hashes))
     }
 
     /// This replica's version vector: per actor, the highest seq below which

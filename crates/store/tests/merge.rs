@@ -420,3 +420,36 @@ fn ops_of_a_newer_version_are_kept_and_relayed_never_lost() {
         .unwrap()
         .contains(&two));
 }
+
+#[test]
+fn an_import_and_its_bookkeeping_commit_together_or_not_at_all() {
+    let mut a = fresh();
+    let mut b = fresh();
+    study_with_finding(&mut a.store);
+    let ops = a.store.ops_after(&Default::default()).unwrap();
+    let before = b.store.dump().unwrap();
+    // A failure after the ops went in takes them back out.
+    let failed: Result<(), StoreError> = b.store.atomically(|s| {
+        s.import_ops(&ops)?;
+        s.set_setting("sync.test", "imported")?;
+        Err(StoreError::Corrupt("a later step failed".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(b.store.dump().unwrap(), before);
+    assert_eq!(b.store.setting("sync.test").unwrap(), None);
+    assert!(b.store.version_vector().unwrap().is_empty());
+    // Success keeps both, and the store takes writes again at once.
+    b.store
+        .atomically(|s| {
+            s.import_ops(&ops)?;
+            s.set_setting("sync.test", "imported")
+        })
+        .unwrap();
+    assert_eq!(b.store.dump().unwrap(), a.store.dump().unwrap());
+    assert_eq!(
+        b.store.setting("sync.test").unwrap().as_deref(),
+        Some("imported")
+    );
+    study_with_finding(&mut b.store);
+    assert_eq!(b.store.integrity_check().unwrap(), "ok");
+}

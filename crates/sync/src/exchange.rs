@@ -266,28 +266,32 @@ pub fn import(store: &mut Store, bytes: &[u8]) -> Result<ImportReport, SyncError
             photos_new += 1;
         }
     }
-    let summary = store.import_verified_ops(&bundle.ops)?;
-    learn(store, &learned)?;
-    for c in &bundle.checkpoints {
-        store.save_checkpoint(&StoredCheckpoint {
-            actor: c.actor.clone(),
-            seq: c.seq,
-            op_hash: c.op_hash.clone(),
-            sig: c.sig.clone(),
-        })?;
-    }
     let sender = bundle.header.sender_actor.clone();
-    store.set_peer_have(&sender, &bundle.header.sender_vv)?;
     let part = bundle.header.part;
-    store.log_bundle(&BundleLogEntry {
-        bundle_id: bundle.header.bundle_id.clone(),
-        part: part.map_or(1, |p| p.index),
-        direction: "import",
-        sender: sender.clone(),
-        file_sha: file_sha(bytes),
-        ops_new: summary.ops_new,
-        ops_known: summary.ops_known,
-        blobs: photos_new,
+    // The ops and what the bundle taught, in one transaction.
+    let summary = store.atomically(|store| {
+        let summary = store.import_verified_ops(&bundle.ops)?;
+        learn(store, &learned)?;
+        for c in &bundle.checkpoints {
+            store.save_checkpoint(&StoredCheckpoint {
+                actor: c.actor.clone(),
+                seq: c.seq,
+                op_hash: c.op_hash.clone(),
+                sig: c.sig.clone(),
+            })?;
+        }
+        store.set_peer_have(&sender, &bundle.header.sender_vv)?;
+        store.log_bundle(&BundleLogEntry {
+            bundle_id: bundle.header.bundle_id.clone(),
+            part: part.map_or(1, |p| p.index),
+            direction: "import",
+            sender: sender.clone(),
+            file_sha: file_sha(bytes),
+            ops_new: summary.ops_new,
+            ops_known: summary.ops_known,
+            blobs: photos_new,
+        })?;
+        Ok::<_, SyncError>(summary)
     })?;
     Ok(ImportReport {
         bundle_id: bundle.header.bundle_id,
