@@ -239,7 +239,7 @@ impl Columns {
         for r in ranges {
             let mut prev = match r.from_seq {
                 1 => GENESIS_HASH.to_string(),
-                _ => crate::crypto::hex(range_prev.next().expect("counted")),
+                _ => hex::encode(range_prev.next().expect("counted")),
             };
             for seq in r.from_seq..=r.to_seq {
                 let i = ops.len();

@@ -20,16 +20,6 @@ pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 /// Lowercase hex only: an upper-case digit is one bit away from its
 /// lower-case twin, and a flipped bit must never decode to the same value.
 pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
@@ -174,7 +164,7 @@ mod tests {
 
     #[test]
     fn hex_is_lowercase_only() {
-        let h = hex(&[0xab, 0x01]);
+        let h = hex::encode(&[0xab, 0x01]);
         assert_eq!(h, "ab01");
         assert_eq!(unhex::<2>("ab01"), Some([0xab, 0x01]));
         assert_eq!(unhex::<2>("AB01"), None);

@@ -8,7 +8,7 @@ use std::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use zeroize::Zeroize;
 
-use crate::crypto::{hex, os_random, sha256};
+use crate::crypto::{os_random, sha256};
 
 /// One device's (one actor's) Ed25519 signing key. It signs the checkpoints
 /// of its own op chain and every bundle file it writes.
@@ -59,7 +59,7 @@ impl fmt::Debug for DeviceKey {
 /// groups of four (`"3f2a 91c0 7d4e 0b18"`), to read aloud or compare by eye
 /// when adding a device.
 pub fn fingerprint(public: &[u8; 32]) -> String {
-    let h = hex(&sha256(public)[..8]);
+    let h = hex::encode(&sha256(public)[..8]);
     let mut s = String::with_capacity(19);
     for (i, c) in h.chars().enumerate() {
         if i > 0 && i % 4 == 0 {
@@ -112,7 +112,7 @@ impl ProjectKey {
     /// Hex of the first 8 bytes of SHA-256(key): names the key in bundle
     /// headers and error messages without revealing it.
     pub fn key_id(&self) -> String {
-        hex(&sha256(&self.0)[..8])
+        hex::encode(&sha256(&self.0)[..8])
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use fieldbook_core::op::Op;
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{hex, sha256};
+use crate::crypto::sha256;
 use crate::keys::DeviceKey;
 
 /// The email-safe default size of one bundle file (SYNC.md §8.6).
@@ -141,7 +141,7 @@ impl Blob {
     /// The blob, with its hash computed.
     pub fn new(mime: &str, bytes: Vec<u8>) -> Blob {
         Blob {
-            sha256: hex(&sha256(&bytes)),
+            sha256: hex::encode(&sha256(&bytes)),
             mime: mime.to_string(),
             bytes,
         }
@@ -224,7 +224,7 @@ pub fn checkpoint(
         actor: actor.to_string(),
         seq,
         op_hash: op_hash.to_string(),
-        sig: hex(&sig),
+        sig: hex::encode(&sig),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use crate::columns;
-use crate::crypto::{hex, open, opened_len, sha256, unhex, NONCE_PREFIX};
+use crate::crypto::{open, opened_len, sha256, unhex, NONCE_PREFIX};
 use crate::error::BundleError;
 use crate::format::{self, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS};
 use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, ProjectKey};
@@ -201,7 +201,7 @@ pub fn read(
 
     // 9. Attachments are the bytes their hashes name.
     for b in &blobs {
-        if hex(&sha256(&b.bytes)) != b.sha256 {
+        if hex::encode(&sha256(&b.bytes)) != b.sha256 {
             return Err(BundleError::BlobMismatch {
                 sha256: b.sha256.clone(),
             });

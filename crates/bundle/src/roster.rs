@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{hex, unhex};
+use crate::crypto::unhex;
 use crate::keys::{verify, DeviceKey, DeviceStatus, KeyRing};
 use crate::team::Member;
 
@@ -48,7 +48,7 @@ impl RosterEntry {
             device: device.clone(),
             revoked,
             signer: signer.to_string(),
-            sig: hex(&key.sign(&message(project_id, device, revoked))),
+            sig: hex::encode(&key.sign(&message(project_id, device, revoked))),
         }
     }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zeroize::Zeroize;
 
-use crate::crypto::{hex, os_random, sha256, unhex};
+use crate::crypto::{os_random, sha256, unhex};
 use crate::keys::{fingerprint, verify, DeviceKey, ProjectKey};
 
 const INVITE_FORMAT: &str = "fieldbook-team-invite";
@@ -193,7 +193,7 @@ impl Invite {
         let file = InviteFile {
             public,
             nonce,
-            wrapped_key: hex(&sealed),
+            wrapped_key: hex::encode(&sealed),
         };
         Ok(serde_json::to_vec_pretty(&file).expect("plain data serialises"))
     }
@@ -376,7 +376,7 @@ macro_rules! hex_serde {
             use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
             pub fn serialize<S: Serializer>(v: &[u8; $n], s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&crate::crypto::hex(v))
+                s.serialize_str(&hex::encode(v))
             }
 
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; $n], D::Error> {
@@ -516,8 +516,8 @@ mod tests {
             );
         }
         // Someone else's key with the original signature.
-        let other = hex(&DeviceKey::generate().public());
-        let forged = text.replace(&hex(&k.public()), &other);
+        let other = hex::encode(&DeviceKey::generate().public());
+        let forged = text.replace(&hex::encode(&k.public()), &other);
         assert_eq!(
             JoinRequest::verify(forged.as_bytes()).unwrap_err(),
             TeamError::BadSignature

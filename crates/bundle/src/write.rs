@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use fieldbook_core::op::Op;
 
 use crate::columns;
-use crate::crypto::{hex, os_random, seal, sealed_len, sha256, unhex, NONCE_PREFIX, SEGMENT, TAG};
+use crate::crypto::{os_random, seal, sealed_len, sha256, unhex, NONCE_PREFIX, SEGMENT, TAG};
 use crate::error::BundleError;
 use crate::format::{self, PREAMBLE, SECTION_HEAD, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS, TRAILER};
 use crate::keys::{DeviceKey, ProjectKey};
@@ -154,7 +154,7 @@ fn check_blobs(refs: &[BlobRef], blobs: &[Blob]) -> Result<(), BundleError> {
         )));
     }
     for (r, b) in refs.iter().zip(blobs) {
-        if hex(&sha256(&b.bytes)) != b.sha256
+        if hex::encode(&sha256(&b.bytes)) != b.sha256
             || r.sha256 != b.sha256
             || r.size != b.bytes.len() as u64
             || r.mime != b.mime

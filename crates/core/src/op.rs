@@ -133,8 +133,10 @@ impl Op {
             prev_hash: &self.prev_hash,
             extra: &self.extra,
         };
-        let bytes = serde_json::to_vec(&body).expect("plain data serialises");
-        hex(&Sha256::digest(bytes))
+        // The JSON is streamed into the hash, never held.
+        let mut hasher = Sha256::new();
+        serde_json::to_writer(&mut hasher, &body).expect("plain data serialises");
+        hex::encode(hasher.finalize())
     }
 
     /// Sets `op_hash` from the fields (after building or changing an op).
@@ -149,10 +151,6 @@ impl Op {
             seq: self.seq,
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

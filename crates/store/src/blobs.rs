@@ -39,7 +39,7 @@ impl BlobStore {
 
     /// Stores `bytes`; returns their SHA-256 in hex.
     pub fn put(&self, bytes: &[u8]) -> Result<String> {
-        let sha = hex(&Sha256::digest(bytes));
+        let sha = hex::encode(&Sha256::digest(bytes));
         let target = self.path(&sha);
         if target.is_file() {
             return Ok(sha);
@@ -89,10 +89,6 @@ impl BlobStore {
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
         Ok(fs::read(self.path(sha256))?)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store {

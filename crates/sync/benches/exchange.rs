@@ -88,6 +88,39 @@ fn exchange(c: &mut Criterion) {
         bundle as f64 / zstd_json as f64
     );
 
+    // A whole bundle import, as `bundle import` does it: read, decrypt,
+    // decompress, rebuild and check every hash against the signed
+    // checkpoints, then merge; 16,667 findings ≈ 100,000 ops.
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Store::open(&dir.path().join("a.db")).unwrap();
+    let b = Store::open(&dir.path().join("b.db")).unwrap();
+    team(&a, &b);
+    fill(&mut a, 16_667);
+    let file = export_everything(&a).pop().unwrap();
+    let ops = a.ops_after(&Default::default()).unwrap().len();
+    // Closed, so that its file holds everything: each run imports into a copy.
+    drop(b);
+    let mut group = c.benchmark_group("bundle_import_100k_ops");
+    group.sample_size(10);
+    group.throughput(criterion::Throughput::Elements(ops as u64));
+    let mut n = 0;
+    group.bench_function("sync::import", |bench| {
+        bench.iter_batched(
+            || {
+                n += 1;
+                let path = dir.path().join(format!("b-{n}.db"));
+                std::fs::copy(dir.path().join("b.db"), &path).unwrap();
+                Store::open(&path).unwrap()
+            },
+            |mut store| {
+                let report = sync::import(&mut store, &file).unwrap();
+                (store, report)
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
     // The Conflicts view with 100,000 records, 200 of them in conflict.
     let dir = tempfile::tempdir().unwrap();
     let mut x = Store::open(&dir.path().join("x.db")).unwrap();

@@ -17,10 +17,6 @@ const TEAM_NAME: &str = "sync.team_name";
 const PROJECT_KEY: &str = "sync.project_key";
 const ROSTER: &str = "sync.roster";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex32(s: &str) -> Option<[u8; 32]> {
     if s.len() != 64 {
         return None;
@@ -39,7 +35,7 @@ pub(crate) fn device_key(store: &Store) -> Result<DeviceKey, SyncError> {
         return Ok(DeviceKey::from_bytes(&bytes));
     }
     let key = DeviceKey::generate();
-    store.set_setting(DEVICE_KEY, &hex(&key.to_bytes()))?;
+    store.set_setting(DEVICE_KEY, &hex::encode(&key.to_bytes()))?;
     Ok(key)
 }
 
@@ -83,7 +79,7 @@ fn join_team(
 ) -> Result<(), SyncError> {
     store.set_setting(PROJECT_ID, project_id)?;
     store.set_setting(TEAM_NAME, name)?;
-    store.set_setting(PROJECT_KEY, &hex(&key.to_bytes()))?;
+    store.set_setting(PROJECT_KEY, &hex::encode(&key.to_bytes()))?;
     Ok(())
 }
 
@@ -110,7 +106,7 @@ pub(crate) fn learn(store: &Store, entries: &[RosterEntry]) -> Result<(), SyncEr
         } else {
             store.add_team_device(
                 &e.device.actor,
-                &hex(&e.device.public_key),
+                &hex::encode(&e.device.public_key),
                 &e.device.label,
                 Some(&e.signer),
             )?;
@@ -192,11 +188,11 @@ pub fn join(
     // Trusted because the passphrase opened the invite.
     store.add_team_device(
         &invite.inviter.actor,
-        &hex(&invite.inviter.public_key),
+        &hex::encode(&invite.inviter.public_key),
         &invite.inviter.label,
         None,
     )?;
-    store.add_team_device(store.device_id(), &hex(&key.public()), label, None)?;
+    store.add_team_device(store.device_id(), &hex::encode(&key.public()), label, None)?;
     Ok(JoinRequest::create(
         &key,
         store.device_id(),

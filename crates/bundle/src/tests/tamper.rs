@@ -1,5 +1,4 @@
 use super::*;
-use crate::crypto::hex;
 use crate::fixtures::{ops, sample, seeded, team, A, B, C, PROJECT_ID};
 use crate::{checkpoint, inspect, write, Blob, Bundle, MemKeyRing, DEFAULT_MAX_PART_BYTES};
 
@@ -625,11 +624,11 @@ fn blob_hash_and_size_mismatches_are_refused() {
     );
     // The header lists another hash than the section carries.
     let mut c = good.clone();
-    c.header.blobs[1].sha256 = hex(&[0u8; 32]);
+    c.header.blobs[1].sha256 = hex::encode(&[0u8; 32]);
     assert_eq!(
         err(read(&c.encode(&t.project, &t.a), &t)),
         BundleError::BlobMismatch {
-            sha256: hex(&[0u8; 32])
+            sha256: hex::encode(&[0u8; 32])
         }
     );
     // An uppercase hash in the header.
