@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn hex_is_lowercase_only() {
-        let h = hex::encode(&[0xab, 0x01]);
+        let h = hex::encode([0xab, 0x01]);
         assert_eq!(h, "ab01");
         assert_eq!(unhex::<2>("ab01"), Some([0xab, 0x01]));
         assert_eq!(unhex::<2>("AB01"), None);

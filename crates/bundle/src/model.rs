@@ -141,7 +141,7 @@ impl Blob {
     /// The blob, with its hash computed.
     pub fn new(mime: &str, bytes: Vec<u8>) -> Blob {
         Blob {
-            sha256: hex::encode(&sha256(&bytes)),
+            sha256: hex::encode(sha256(&bytes)),
             mime: mime.to_string(),
             bytes,
         }
@@ -224,7 +224,7 @@ pub fn checkpoint(
         actor: actor.to_string(),
         seq,
         op_hash: op_hash.to_string(),
-        sig: hex::encode(&sig),
+        sig: hex::encode(sig),
     }
 }
 

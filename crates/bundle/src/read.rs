@@ -201,7 +201,7 @@ pub fn read(
 
     // 9. Attachments are the bytes their hashes name.
     for b in &blobs {
-        if hex::encode(&sha256(&b.bytes)) != b.sha256 {
+        if hex::encode(sha256(&b.bytes)) != b.sha256 {
             return Err(BundleError::BlobMismatch {
                 sha256: b.sha256.clone(),
             });

@@ -48,7 +48,7 @@ impl RosterEntry {
             device: device.clone(),
             revoked,
             signer: signer.to_string(),
-            sig: hex::encode(&key.sign(&message(project_id, device, revoked))),
+            sig: hex::encode(key.sign(&message(project_id, device, revoked))),
         }
     }
 

@@ -516,8 +516,8 @@ mod tests {
             );
         }
         // Someone else's key with the original signature.
-        let other = hex::encode(&DeviceKey::generate().public());
-        let forged = text.replace(&hex::encode(&k.public()), &other);
+        let other = hex::encode(DeviceKey::generate().public());
+        let forged = text.replace(&hex::encode(k.public()), &other);
         assert_eq!(
             JoinRequest::verify(forged.as_bytes()).unwrap_err(),
             TeamError::BadSignature

@@ -154,7 +154,7 @@ fn check_blobs(refs: &[BlobRef], blobs: &[Blob]) -> Result<(), BundleError> {
         )));
     }
     for (r, b) in refs.iter().zip(blobs) {
-        if hex::encode(&sha256(&b.bytes)) != b.sha256
+        if hex::encode(sha256(&b.bytes)) != b.sha256
             || r.sha256 != b.sha256
             || r.size != b.bytes.len() as u64
             || r.mime != b.mime

@@ -39,7 +39,7 @@ impl BlobStore {
 
     /// Stores `bytes`; returns their SHA-256 in hex.
     pub fn put(&self, bytes: &[u8]) -> Result<String> {
-        let sha = hex::encode(&Sha256::digest(bytes));
+        let sha = hex::encode(Sha256::digest(bytes));
         let target = self.path(&sha);
         if target.is_file() {
             return Ok(sha);

@@ -35,7 +35,7 @@ pub(crate) fn device_key(store: &Store) -> Result<DeviceKey, SyncError> {
         return Ok(DeviceKey::from_bytes(&bytes));
     }
     let key = DeviceKey::generate();
-    store.set_setting(DEVICE_KEY, &hex::encode(&key.to_bytes()))?;
+    store.set_setting(DEVICE_KEY, &hex::encode(key.to_bytes()))?;
     Ok(key)
 }
 
@@ -79,7 +79,7 @@ fn join_team(
 ) -> Result<(), SyncError> {
     store.set_setting(PROJECT_ID, project_id)?;
     store.set_setting(TEAM_NAME, name)?;
-    store.set_setting(PROJECT_KEY, &hex::encode(&key.to_bytes()))?;
+    store.set_setting(PROJECT_KEY, &hex::encode(key.to_bytes()))?;
     Ok(())
 }
 
@@ -106,7 +106,7 @@ pub(crate) fn learn(store: &Store, entries: &[RosterEntry]) -> Result<(), SyncEr
         } else {
             store.add_team_device(
                 &e.device.actor,
-                &hex::encode(&e.device.public_key),
+                &hex::encode(e.device.public_key),
                 &e.device.label,
                 Some(&e.signer),
             )?;
@@ -188,11 +188,11 @@ pub fn join(
     // Trusted because the passphrase opened the invite.
     store.add_team_device(
         &invite.inviter.actor,
-        &hex::encode(&invite.inviter.public_key),
+        &hex::encode(invite.inviter.public_key),
         &invite.inviter.label,
         None,
     )?;
-    store.add_team_device(store.device_id(), &hex::encode(&key.public()), label, None)?;
+    store.add_team_device(store.device_id(), &hex::encode(key.public()), label, None)?;
     Ok(JoinRequest::create(
         &key,
         store.device_id(),

@@ -624,11 +624,11 @@ fn blob_hash_and_size_mismatches_are_refused() {
     );
     // The header lists another hash than the section carries.
     let mut c = good.clone();
-    c.header.blobs[1].sha256 = hex::encode(&[0u8; 32]);
+    c.header.blobs[1].sha256 = hex::encode([0u8; 32]);
     assert_eq!(
         err(read(&c.encode(&t.project, &t.a), &t)),
         BundleError::BlobMismatch {
-            sha256: hex::encode(&[0u8; 32])
+            sha256: hex::encode([0u8; 32])
         }
     );
     // An uppercase hash in the header.
