@@ -133,14 +133,16 @@ export async function childSection(o: ChildSectionOptions): Promise<HTMLElement>
 }
 
 /** Resolves when `img` has loaded (or failed, or after 4 s: a broken photo must not block the page). */
-function loaded(img: HTMLImageElement): Promise<void> {
+/** Waits for a photo to decode (at most 4 s); false when it cannot be, such as a
+ * photo whose record came in one bundle part and whose file is in another. */
+function loaded(img: HTMLImageElement): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = window.setTimeout(resolve, 4000);
-    const done = () => {
+    const timer = window.setTimeout(() => resolve(true), 4000);
+    const done = (ok: boolean) => () => {
       window.clearTimeout(timer);
-      resolve();
+      resolve(ok);
     };
-    img.decode().then(done, done);
+    img.decode().then(done(true), done(false));
   });
 }
 
@@ -287,8 +289,9 @@ export async function attachmentsSection(findingId: string, onWrite?: () => void
             'data-testid': 'thumbnail',
           });
           // Show the card once the photo is decoded (no empty frame, no layout jump).
-          await loaded(img);
-          preview = h('button', { type: 'button', class: 'thumb', title: t('attach.open'), onclick: () => openLightbox(rec) }, img);
+          preview = (await loaded(img))
+            ? h('button', { type: 'button', class: 'thumb', title: t('attach.open'), onclick: () => openLightbox(rec) }, img)
+            : h('div', { class: 'thumb doc pending', title: t('attach.pending'), 'data-testid': 'photo-pending' }, t('attach.pendingShort'));
         } else {
           preview = h('div', { class: 'thumb doc', 'aria-hidden': 'true' }, (name.split('.').pop() ?? '').slice(0, 5).toUpperCase() || '?');
         }
