@@ -3,7 +3,7 @@
 //! values, is resolved there, and after the return bundle both laptops hold
 //! the same data.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use fieldbook_bundle::team::KdfParams;
@@ -24,14 +24,19 @@ fn export(from: &Path, file: &Path) {
     std::fs::write(file, &parts[0]).unwrap();
 }
 
-/// Opens the sample finding and retitles it, as a person would.
-async fn retitle(app: &App, title: &str) -> TestResult {
+/// Opens the sample finding from the search box, as a person would.
+async fn open_finding(app: &App) -> TestResult {
     app.wait_for("#search-input")
         .await?
         .send_keys(FINDING)
         .await?;
     app.click("[data-testid=search-result][data-kind=finding]")
-        .await?;
+        .await
+}
+
+/// Opens the sample finding and retitles it.
+async fn retitle(app: &App, title: &str) -> TestResult {
+    open_finding(app).await?;
     let form = "[data-testid=record-form][data-kind=finding][data-id]";
     app.wait_for(form).await?;
     app.fill(form, "title", title).await?;
@@ -42,11 +47,10 @@ async fn retitle(app: &App, title: &str) -> TestResult {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let (a_db, b_db) = (dir.path().join("a.db"), dir.path().join("b.db"));
-    // Laptop A: the samples and a team; laptop B joins and receives A's data.
+/// Laptop A with the samples and a team, laptop B enrolled in it; A's
+/// bundle is written to `first.fsb` in `dir`, not yet imported.
+fn two_laptops(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Box<dyn std::error::Error>> {
+    let (a_db, b_db) = (dir.join("a.db"), dir.join("b.db"));
     {
         let mut a = Store::open(&a_db)?;
         a.load_samples()?;
@@ -61,8 +65,15 @@ async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> Tes
         let request = sync::join(&b, &invite, PASS, "B")?;
         sync::add_device(&a, &request)?;
     }
-    let first = dir.path().join("first.fsb");
+    let first = dir.join("first.fsb");
     export(&a_db, &first);
+    Ok((a_db, b_db, first))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (a_db, b_db, first) = two_laptops(dir.path())?;
     sync::import(&mut Store::open(&b_db)?, &std::fs::read(&first)?)?;
 
     // Each laptop edits the same finding, in the app.
@@ -143,5 +154,58 @@ async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> Tes
         a.get("finding", &finding.id)?.fields["title"],
         "Fleet: 72 of 141 buses"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_whose_file_has_not_arrived_shows_as_not_yet_received() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (a_db, b_db, _) = two_laptops(dir.path())?;
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/photo.jpg"
+    ))?;
+    {
+        let mut a = Store::open(&a_db)?;
+        let finding = a
+            .search(FINDING, 5)?
+            .into_iter()
+            .find(|h| h.kind == "finding")
+            .ok_or("finding")?;
+        a.attach(&finding.id, "photo", "depot.jpg", &photo)?;
+    }
+    let bundle = dir.path().join("with-photo.fsb");
+    export(&a_db, &bundle);
+    // B has the attachment record, but not the file (as when the part that
+    // carries the photo has not been imported yet).
+    {
+        let mut b = Store::open(&b_db)?;
+        sync::import(&mut b, &std::fs::read(&bundle)?)?;
+        let sha = b
+            .list("attachment", &Default::default())?
+            .into_iter()
+            .find(|r| r.fields["file_name"] == "depot.jpg")
+            .ok_or("the photo's record")?
+            .fields["sha256"]
+            .as_str()
+            .ok_or("sha256")?
+            .to_string();
+        std::fs::remove_file(b.blobs().path(&sha))?;
+    }
+    let driver = Driver::start(&b_db);
+    let app = driver.launch().await?;
+    open_finding(&app).await?;
+    let pending = app.wait_for("[data-testid=photo-pending]").await?;
+    let title = pending.attr("title").await?.unwrap_or_default();
+    assert!(title.contains("import the bundle part"), "{title}");
+    assert_eq!(app.count("[data-testid=thumbnail]").await?, 0);
+    if let Ok(shots) = std::env::var("FIELDBOOK_SCREENSHOTS") {
+        app.eval("document.querySelector('[data-testid=photo-pending]').scrollIntoView({block: 'center', behavior: 'instant'})")
+            .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let png = app.client.screenshot().await?;
+        std::fs::write(Path::new(&shots).join("photo-pending.png"), png)?;
+    }
+    app.close().await?;
     Ok(())
 }
