@@ -216,18 +216,35 @@ pub async fn bundle_import_pick(
     }
     let mut reports = Vec::new();
     for bytes in files {
-        reports.push(on_store(&state, move |s| fieldbook_sync::import(s, &bytes)).await?);
+        reports.push(import_reporting(&app, &state, bytes).await?);
     }
     Ok(Some(reports))
 }
 
-/// Imports one bundle file's bytes (from a file input or a drop).
+/// Imports one bundle file's bytes (from a file input or a drop); emits
+/// `sync-import-progress` events.
 #[tauri::command]
 pub async fn bundle_import_bytes(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     bytes: Vec<u8>,
 ) -> CmdResult<ImportReport> {
-    on_store(&state, move |s| fieldbook_sync::import(s, &bytes)).await
+    import_reporting(&app, &state, bytes).await
+}
+
+async fn import_reporting(
+    app: &tauri::AppHandle,
+    state: &State<'_, AppState>,
+    bytes: Vec<u8>,
+) -> CmdResult<ImportReport> {
+    let emitter = app.clone();
+    on_store(state, move |s| {
+        let progress = |p: Progress| {
+            let _ = emitter.emit("sync-import-progress", p);
+        };
+        fieldbook_sync::import_reporting(s, &bytes, &progress)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -318,7 +318,12 @@ export interface Exported {
 }
 
 /** How far an export has got (the `sync-progress` event). */
-export type Progress = { stage: 'ops'; count: number } | { stage: 'photos'; done: number; total: number } | { stage: 'writing' };
+export type Progress =
+  | { stage: 'ops'; count: number }
+  | { stage: 'photos'; done: number; total: number }
+  | { stage: 'writing' }
+  | { stage: 'checking' }
+  | { stage: 'merging'; count: number };
 
 export interface ImportSummary {
   ops_new: number;

@@ -156,6 +156,26 @@ export function exchangeSection(opts: ExchangeOptions): ExchangeSection {
   // ---- import ----
   const results = h('div', { class: 'import-results', 'data-testid': 'import-results', 'aria-live': 'polite' });
   const busy = h('span', { class: 'muted small busy', role: 'status' });
+  const importBar = h('progress', { class: 'export-bar', 'data-testid': 'import-progress', hidden: true });
+  // The file being imported ("file 2 of 3"), then the stage the backend reports.
+  let fileLabel = '';
+  const importStage = (p: Progress) => {
+    if (p.stage === 'photos' && p.total > 0) {
+      importBar.max = p.total;
+      importBar.value = p.done;
+    } else {
+      importBar.removeAttribute('value');
+    }
+    const stage =
+      p.stage === 'checking'
+        ? t('import.progress_checking')
+        : p.stage === 'photos'
+          ? t('import.progress_photos', { done: p.done, total: p.total })
+          : p.stage === 'merging'
+            ? t('import.progress_merging', { n: p.count })
+            : '';
+    busy.textContent = [fileLabel, stage].filter(Boolean).join(' ');
+  };
   const pickBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'import-pick', onclick: () => void runPick() }, t('import.pick'));
   const fileInput = h('input', {
     type: 'file',
@@ -177,20 +197,35 @@ export function exchangeSection(opts: ExchangeOptions): ExchangeSection {
     replace(results, outcomes.map((o) => summary(o, who, opts.showConflicts)));
   };
 
-  const importing = (on: boolean) => {
+  let stopListening: UnlistenFn | null = null;
+  const importing = async (on: boolean) => {
     pickBtn.disabled = on || !teamPresent;
     fileInput.disabled = on || !teamPresent;
-    if (!on) busy.textContent = '';
+    importBar.hidden = !on;
+    importBar.removeAttribute('value');
+    stopListening?.();
+    stopListening = null;
+    if (on) {
+      try {
+        stopListening = await listen<Progress>('sync-import-progress', (ev) => importStage(ev.payload));
+      } catch {
+        // Events not allowed to this window: the bar stays indeterminate.
+      }
+    } else {
+      busy.textContent = '';
+      fileLabel = '';
+    }
   };
 
   async function importFiles(files: File[]): Promise<void> {
     if (files.length === 0) return;
-    importing(true);
+    await importing(true);
     replace(results);
     const outcomes: Outcome[] = [];
     try {
       for (const [i, file] of files.entries()) {
-        busy.textContent = t('import.busy', { n: i + 1, total: files.length });
+        fileLabel = t('import.busy', { n: i + 1, total: files.length });
+        busy.textContent = fileLabel;
         try {
           const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));
           outcomes.push({ name: file.name, report: await api.bundleImportBytes(bytes) });
@@ -199,14 +234,15 @@ export function exchangeSection(opts: ExchangeOptions): ExchangeSection {
         }
       }
     } finally {
-      importing(false);
+      await importing(false);
     }
     await finish(outcomes);
   }
 
   async function runPick(): Promise<void> {
-    importing(true);
-    busy.textContent = t('import.busy_pick');
+    await importing(true);
+    fileLabel = t('import.busy_pick');
+    busy.textContent = fileLabel;
     let outcomes: Outcome[] | null;
     try {
       const reports = await api.bundleImportPick();
@@ -214,7 +250,7 @@ export function exchangeSection(opts: ExchangeOptions): ExchangeSection {
     } catch (e) {
       outcomes = [{ name: '', error: toApiError(e) }];
     } finally {
-      importing(false);
+      await importing(false);
     }
     if (outcomes) await finish(outcomes);
   }
@@ -237,6 +273,7 @@ export function exchangeSection(opts: ExchangeOptions): ExchangeSection {
       { class: 'exchange-row' },
       pickBtn,
       h('label', { class: 'file-label' }, fileInput, h('span', { class: 'file-label-text' }, t('import.choose_files'))),
+      importBar,
       busy,
     ),
     results,

@@ -28,13 +28,20 @@ pub enum Target {
     Peer(String),
 }
 
-/// How far an export has got, for a progress bar.
+/// How far an export or an import has got, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum Progress {
+    /// Export: the changes to send are chosen.
     Ops { count: usize },
+    /// Export: photos read; import: photos stored.
     Photos { done: usize, total: usize },
+    /// Export: the file is being written.
     Writing,
+    /// Import: signatures, hashes and checkpoints are being checked.
+    Checking,
+    /// Import: the file's changes are being merged, in one transaction.
+    Merging { count: usize },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +248,16 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, SyncError> {
 
 /// Imports one bundle file (or one part of a split export).
 pub fn import(store: &mut Store, bytes: &[u8]) -> Result<ImportReport, SyncError> {
+    import_reporting(store, bytes, &|_| {})
+}
+
+/// [`import`], telling `progress` how far it has got.
+pub fn import_reporting(
+    store: &mut Store,
+    bytes: &[u8],
+    progress: &dyn Fn(Progress),
+) -> Result<ImportReport, SyncError> {
+    progress(Progress::Checking);
     let t = team(store)?;
     let header = fieldbook_bundle::inspect(bytes)?;
     // Devices the sender's roster vouches for, through members trusted here.
@@ -260,12 +277,20 @@ pub fn import(store: &mut Store, bytes: &[u8]) -> Result<ImportReport, SyncError
     let bundle = fieldbook_bundle::read(bytes, &t.key, &keys, &Limits::default())?;
     // Everything checked: photos first (atomic, idempotent files), then the ops.
     let mut photos_new = 0;
-    for blob in &bundle.blobs {
+    let total = bundle.blobs.len();
+    for (done, blob) in bundle.blobs.iter().enumerate() {
         if !store.blobs().contains(&blob.sha256) {
             store.blobs().put(&blob.bytes)?;
             photos_new += 1;
         }
+        progress(Progress::Photos {
+            done: done + 1,
+            total,
+        });
     }
+    progress(Progress::Merging {
+        count: bundle.ops.len(),
+    });
     let sender = bundle.header.sender_actor.clone();
     let part = bundle.header.part;
     // The ops and what the bundle taught, in one transaction.

@@ -8,5 +8,7 @@ mod exchange;
 mod team;
 
 pub use error::SyncError;
-pub use exchange::{export, import, inspect, ExportReport, ImportReport, Progress, Target};
+pub use exchange::{
+    export, import, import_reporting, inspect, ExportReport, ImportReport, Progress, Target,
+};
 pub use team::{add_device, init, join, revoke, show, DeviceView, TeamView};

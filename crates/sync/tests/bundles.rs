@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use fieldbook_bundle::team::KdfParams;
 use fieldbook_bundle::BundleError;
 use fieldbook_store::{Store, SyncState};
-use fieldbook_sync::{self as sync, SyncError, Target};
+use fieldbook_sync::{self as sync, Progress, SyncError, Target};
 use serde_json::{json, Map, Value};
 
 const PASS: &str = "correct horse battery";
@@ -215,9 +215,23 @@ fn split_parts_import_in_any_order_with_their_photos() {
     .unwrap()
     .parts;
     assert!(parts.len() >= 3, "{} parts", parts.len());
+    // Each part reports its stages: checked, photos stored, merged.
+    let mut photos_reported = 0;
     for p in parts.iter().rev() {
-        sync::import(&mut b.store, p).unwrap();
+        let stages = std::cell::RefCell::new(Vec::new());
+        sync::import_reporting(&mut b.store, p, &|s| stages.borrow_mut().push(s)).unwrap();
+        let stages = stages.into_inner();
+        assert_eq!(stages.first(), Some(&Progress::Checking), "{stages:?}");
+        assert!(
+            matches!(stages.last(), Some(Progress::Merging { .. })),
+            "{stages:?}"
+        );
+        photos_reported += stages
+            .iter()
+            .filter(|s| matches!(s, Progress::Photos { done, total } if done == total))
+            .count();
     }
+    assert_eq!(photos_reported, 1);
     assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
     let sha = b.store.get("attachment", &att).unwrap().fields["sha256"]
         .as_str()
