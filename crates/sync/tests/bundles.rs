@@ -53,8 +53,17 @@ impl Laptop {
     /// The database file's bytes after a checkpoint, and the canonical dump.
     fn fingerprint(&self) -> (Vec<u8>, String) {
         let conn = rusqlite::Connection::open(self.store.path()).unwrap();
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .unwrap();
+        // Until it is not busy: the store may be checkpointing an import
+        // on its background connection at the same moment.
+        while conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+            != 0
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         (
             std::fs::read(self.store.path()).unwrap(),
             self.store.dump().unwrap(),
