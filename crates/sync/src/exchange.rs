@@ -67,10 +67,7 @@ pub struct ImportReport {
 }
 
 fn file_sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Writes the bundle for `target`, split into files of at most
