@@ -17,7 +17,7 @@ use crate::bulk::insert_rows;
 use crate::error::{Result, StoreError};
 use crate::oplog::{self, LIFECYCLE, OP_COLUMNS};
 use crate::search::{self, Entry};
-use crate::sql::{stored_from_log, Sql};
+use crate::sql::{logged_value_fits, stored_from_log, Sql};
 use crate::Store;
 
 /// A remote clock further ahead than this does not move ours (its ops are
@@ -117,7 +117,7 @@ impl Store {
             .prepare(&format!("SELECT {OP_COLUMNS} FROM change ORDER BY op_hash"))?
             .query_map([], oplog::op_from_row)?
             .collect::<rusqlite::Result<_>>()?;
-        for op in &ops {
+        for op in ops.iter().filter(|o| understood(o)) {
             oplog::record_heads(&tx, op)?;
         }
         for (kind, id) in records {
@@ -230,11 +230,16 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         // or a field it does not know — is kept and relayed, not shown.
         summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
         let state = if is_new_record[id] {
-            let heads = unsuperseded(record_ops);
-            new_heads.add(record_ops, &heads);
+            let shown: Vec<&Op> = record_ops
+                .iter()
+                .copied()
+                .filter(|o| understood(o))
+                .collect();
+            let heads = unsuperseded(&shown);
+            new_heads.add(&shown, &heads);
             RecordState::from_ops(record_ops, heads)
         } else {
-            for op in record_ops {
+            for op in record_ops.iter().filter(|o| understood(o)) {
                 oplog::record_heads(conn, op)?;
             }
             RecordState::from_log(conn, id)?
@@ -264,13 +269,20 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
     Ok(summary)
 }
 
-/// Whether this build knows how to show `op`.
+/// Whether this build knows how to show `op`: its schema, kind and field
+/// are known and a `set`'s value is one this build could have written. An
+/// op that is not is kept and relayed, but takes no part in the heads, as if
+/// absent, so one ill-typed or newer op can neither break an import nor be
+/// shown (an upgrade's [`Store::rebuild_from_log`] shows what it then knows).
 fn understood(op: &Op) -> bool {
     op.schema_ver <= OP_SCHEMA_VERSION
         && op.extra.is_empty()
-        && kinds::kind(&op.kind).is_some_and(|k| match &op.field {
-            Some(f) => k.field(f).is_some(),
-            None => true,
+        && kinds::kind(&op.kind).is_some_and(|k| match (op.op, &op.field) {
+            (OpKind::Set, Some(f)) => k
+                .field(f)
+                .is_some_and(|spec| logged_value_fits(spec, op.value.as_deref())),
+            (OpKind::Set, None) => false,
+            (_, field) => field.is_none(),
         })
 }
 
@@ -370,12 +382,15 @@ impl<'a> RecordState<'a> {
     /// From the log and the head table.
     fn from_log(conn: &Connection, id: &str) -> Result<RecordState<'a>> {
         let created_at = conn
-            .prepare_cached(
-                "SELECT at FROM change WHERE record_id = ?1 AND op = 'create'
-                 ORDER BY hlc, device, seq LIMIT 1",
-            )?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
+            .prepare_cached(&format!(
+                "SELECT {OP_COLUMNS} FROM change WHERE record_id = ?1 AND op = 'create'
+                 ORDER BY hlc, device, seq"
+            ))?
+            .query_map([id], oplog::op_from_row)?
+            .collect::<rusqlite::Result<Vec<Op>>>()?
+            .into_iter()
+            .find(understood)
+            .map(|o| o.at);
         let heads = conn
             .prepare_cached(&HEADS_SQL)?
             .query_map([id], |r| Ok(Cow::Owned(oplog::op_from_row(r)?)))?
@@ -406,7 +421,7 @@ impl<'a> RecordState<'a> {
     fn from_ops(ops: &[&'a Op], heads: Vec<&'a Op>) -> RecordState<'a> {
         let created_at = ops
             .iter()
-            .filter(|o| o.op == OpKind::Create)
+            .filter(|o| o.op == OpKind::Create && understood(o))
             .min_by(|a, b| shown_order(a).cmp(&shown_order(b)))
             .map(|o| o.at.clone());
         let mut edits = BTreeMap::new();

@@ -1,6 +1,8 @@
 //! Conversions between stored values and SQLite, and the column lists of the
 //! typed tables (built from the kinds registry, whose names are plain identifiers).
 
+use fieldbook_core::kinds::{FieldSpec, FieldType};
+use fieldbook_core::validate::normalise;
 use fieldbook_core::{KindSpec, Stored};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::ToSql;
@@ -43,6 +45,29 @@ pub fn stored_from_log(v: Option<&str>) -> Stored {
         Some(Ok(serde_json::Value::Number(n))) => n.as_i64().map_or(Stored::Null, Stored::Int),
         _ => Stored::Null,
     }
+}
+
+/// Whether `value` (a `set`'s JSON text) is what this build's write path
+/// stores for `spec`: valid for the field and in its normal form. Imported
+/// ops are checked with it, so a value no local write could have made never
+/// reaches a typed column.
+pub fn logged_value_fits(spec: &FieldSpec, value: Option<&str>) -> bool {
+    let stored = stored_from_log(value);
+    if stored_to_log(&stored).as_deref() != value {
+        return false;
+    }
+    let input = match (&stored, spec.ty) {
+        (Stored::Text(list), FieldType::RefList { .. }) => {
+            match serde_json::from_str::<Vec<String>>(list) {
+                Ok(ids) => serde_json::Value::from(ids),
+                Err(_) => return false,
+            }
+        }
+        (Stored::Text(s), _) => serde_json::Value::String(s.clone()),
+        (Stored::Int(n), _) => serde_json::Value::from(*n),
+        (Stored::Null, _) => serde_json::Value::Null,
+    };
+    normalise(spec, &input).is_ok_and(|normal| normal == stored)
 }
 
 /// `id, f1, f2, …, created_at, updated_at, updated_by, deleted_at`

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{fields, fresh, study_with_finding, Fixture};
+use fieldbook_core::op::{Op, OpKind};
 use fieldbook_store::{Store, StoreError};
 use serde_json::json;
 
@@ -452,4 +453,126 @@ fn an_import_and_its_bookkeeping_commit_together_or_not_at_all() {
     );
     study_with_finding(&mut b.store);
     assert_eq!(b.store.integrity_check().unwrap(), "ok");
+}
+
+/// An op A's log could hold after its last one: a `set` of `field` on
+/// `record`, superseding what A's last op on it superseded, chained to `prev`.
+fn crafted_set(after: &Op, prev: &Op, record: (&str, &str), field: &str, value: &str) -> Op {
+    let mut op = after.clone();
+    op.seq = prev.seq + 1;
+    op.hlc = prev.hlc + 1;
+    op.op = OpKind::Set;
+    op.kind = record.0.into();
+    op.record_id = record.1.into();
+    op.field = Some(field.into());
+    op.value = Some(value.into());
+    op.supersedes = vec![];
+    op.observed = vec![];
+    op.cascade_of = None;
+    op.prev_hash = prev.op_hash.clone();
+    op.seal()
+}
+
+#[test]
+fn an_ill_typed_op_is_kept_and_relayed_but_never_shown_or_fatal() {
+    let mut a = fresh();
+    let (study, _, finding) = study_with_finding(&mut a.store);
+    let mut ops = a.store.ops_after(&Default::default()).unwrap();
+    let last = ops.last().unwrap().clone();
+    // A well-hashed, well-chained op setting an integer field to text, then
+    // an ordinary edit by the same sender.
+    let bad = crafted_set(&last, &last, ("study", &study), "fiscal_year", "\"twenty\"");
+    let good = crafted_set(
+        &last,
+        &bad,
+        ("finding", &finding),
+        "title",
+        "\"Buses idle 40 min\"",
+    );
+    ops.extend([bad.clone(), good]);
+    let mut b = fresh();
+    let got = b.store.import_ops(&ops).unwrap();
+    assert_eq!(got.ops_not_applied, 1);
+    assert_eq!(
+        b.store.get("study", &study).unwrap().fields["fiscal_year"],
+        2019
+    );
+    assert_eq!(
+        b.store.get("finding", &finding).unwrap().fields["title"],
+        "Buses idle 40 min"
+    );
+    // Relayed intact, and the same on a replica that had the record first
+    // (the incremental path) and after a rebuild from the log.
+    let mut c = fresh();
+    c.store
+        .import_ops(&a.store.ops_after(&Default::default()).unwrap())
+        .unwrap();
+    let relayed = b.store.ops_after(&Default::default()).unwrap();
+    assert!(relayed.contains(&bad));
+    c.store.import_ops(&relayed).unwrap();
+    assert_eq!(c.store.dump().unwrap(), b.store.dump().unwrap());
+    c.store.rebuild_from_log().unwrap();
+    assert_eq!(c.store.dump().unwrap(), b.store.dump().unwrap());
+    // Other values no local write could make are kept out the same way.
+    for (field, value) in [
+        ("status", "\"abandoned\""),
+        ("fiscal_year", "1e3"),
+        ("fiscal_year", "\"2019\""),
+        ("title", "null"),
+    ] {
+        let mut d = fresh();
+        let odd = crafted_set(&last, &last, ("study", &study), field, value);
+        let mut ops = a.store.ops_after(&Default::default()).unwrap();
+        ops.push(odd);
+        assert_eq!(
+            d.store.import_ops(&ops).unwrap().ops_not_applied,
+            1,
+            "{field} = {value}"
+        );
+        assert_eq!(
+            d.store.dump().unwrap(),
+            a.store.dump().unwrap(),
+            "{field} = {value}"
+        );
+    }
+}
+
+#[test]
+fn a_newer_schemas_op_on_a_known_field_is_relayed_not_shown() {
+    let (a, mut b, finding) = pair();
+    let mut ops = a.store.ops_after(&Default::default()).unwrap();
+    let last = ops.last().unwrap().clone();
+    let mut newer = crafted_set(&last, &last, ("finding", &finding), "title", "\"v2 title\"");
+    newer.schema_ver = 2;
+    let newer = newer.seal();
+    ops.push(newer.clone());
+    let before = b.store.dump().unwrap();
+    assert_eq!(b.store.import_ops(&ops).unwrap().ops_not_applied, 1);
+    assert_eq!(b.store.dump().unwrap(), before);
+    // A replica that meets the record for the first time in the same ops.
+    let mut c = fresh();
+    c.store.import_ops(&ops).unwrap();
+    assert_eq!(c.store.dump().unwrap(), before);
+    assert!(c
+        .store
+        .ops_after(&Default::default())
+        .unwrap()
+        .contains(&newer));
+    c.store.rebuild_from_log().unwrap();
+    assert_eq!(c.store.dump().unwrap(), before);
+}
+
+#[test]
+fn every_value_the_write_path_stores_is_understood_on_import() {
+    // The samples hold every kind and field type: a replica importing them
+    // shows exactly what the author shows.
+    let mut a = fresh();
+    a.store.load_samples().unwrap();
+    let mut b = fresh();
+    let got = b
+        .store
+        .import_ops(&a.store.ops_after(&Default::default()).unwrap())
+        .unwrap();
+    assert_eq!(got.ops_not_applied, 0);
+    assert_eq!(b.store.dump().unwrap(), a.store.dump().unwrap());
 }
