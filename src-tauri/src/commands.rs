@@ -209,6 +209,11 @@ pub async fn undo(state: State<'_, AppState>) -> CmdResult<Option<UndoOutcome>> 
 }
 
 #[tauri::command]
+pub async fn redo(state: State<'_, AppState>) -> CmdResult<Option<UndoOutcome>> {
+    with_store(&state, |s| s.redo()).await
+}
+
+#[tauri::command]
 pub async fn search(state: State<'_, AppState>, text: String) -> CmdResult<Vec<Hit>> {
     with_store(&state, move |s| s.search(&text, 50)).await
 }

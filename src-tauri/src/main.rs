@@ -47,6 +47,7 @@ fn main() {
             commands::restore_record,
             commands::trash,
             commands::undo,
+            commands::redo,
             commands::search,
             commands::pick_attachment,
             commands::attach_bytes,

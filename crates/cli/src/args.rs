@@ -48,6 +48,7 @@ pub fn command() -> Command {
         .subcommand(Command::new("dump").about("The whole content as canonical JSON"))
         .subcommand(Command::new("trash").about("List what is in the Trash"))
         .subcommand(Command::new("undo").about("Undo the last action made on this device"))
+        .subcommand(Command::new("redo").about("Redo the last undo made on this device"))
         .subcommand(Command::new("units").about("List the unit catalogue"))
         .subcommand(
             Command::new("convert")

@@ -90,12 +90,15 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
             Ok(())
         }
         "trash" => out.records(&open(matches)?.trash()?),
-        "undo" => {
+        "undo" | "redo" => {
             let mut store = open(matches)?;
-            let undone = store.undo()?;
-            out.value(&serde_json::to_value(&undone)?, |_| match &undone {
-                Some(u) => format!("Undid: {}", u.label),
-                None => "Nothing to undo".into(),
+            let (done, verb, none) = match name {
+                "undo" => (store.undo()?, "Undid", "Nothing to undo"),
+                _ => (store.redo()?, "Redid", "Nothing to redo"),
+            };
+            out.value(&serde_json::to_value(&done)?, |_| match &done {
+                Some(u) => output::undo_outcome(verb, u),
+                None => none.into(),
             })
         }
         "units" => out.value(&serde_json::to_value(UnitCatalogue::shipped())?, |_| {

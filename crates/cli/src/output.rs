@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use fieldbook_core::units::UnitCatalogue;
-use fieldbook_store::{Hit, Record};
+use fieldbook_store::{Hit, Record, SkipReason, UndoOutcome};
 use serde_json::Value;
 
 pub struct Output {
@@ -73,6 +73,28 @@ impl Output {
                 .join("\n")
         })
     }
+}
+
+/// "Undid: Edit study (Bus fleet study)", then one line per change left as it was.
+pub fn undo_outcome(verb: &str, u: &UndoOutcome) -> String {
+    let mut text = match &u.title {
+        Some(title) => format!("{verb}: {} ({title})", u.label),
+        None => format!("{verb}: {}", u.label),
+    };
+    for s in &u.skipped {
+        let what = match &s.field {
+            Some(field) => format!("{} {} {field}", s.kind, s.record_id),
+            None => format!("{} {}", s.kind, s.record_id),
+        };
+        let why = match &s.reason {
+            SkipReason::ChangedSince => "changed since; the newer value stays".to_string(),
+            SkipReason::InTrash => "in the Trash now".to_string(),
+            SkipReason::NotInTrash => "no longer in the Trash".to_string(),
+            SkipReason::Refused { message } => message.clone(),
+        };
+        text.push_str(&format!("\n  left as it is: {what}: {why}"));
+    }
+    text
 }
 
 pub fn units_table(cat: &UnitCatalogue) -> String {

@@ -120,6 +120,16 @@ fn crud_for_a_study_and_its_records() {
         .as_array()
         .unwrap()
         .is_empty());
+    let redone = cli.json(&["redo"]);
+    assert_eq!(redone["label"], "Restore study");
+    assert_eq!(
+        cli.json(&["finding", "list", "--study-id", sid])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(cli.json(&["redo"]), serde_json::Value::Null);
 }
 
 #[test]

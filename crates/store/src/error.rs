@@ -78,6 +78,23 @@ impl StoreError {
         }
     }
 
+    /// Whether the action was refused for what the records hold (a bad
+    /// value, a duplicate, a record in or out of the Trash), not because
+    /// the database or a file failed.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Invalid(_)
+                | StoreError::NotFound { .. }
+                | StoreError::MissingReference { .. }
+                | StoreError::Duplicate { .. }
+                | StoreError::IdTaken { .. }
+                | StoreError::InTrash { .. }
+                | StoreError::NotInTrash { .. }
+                | StoreError::ParentInTrash { .. }
+        )
+    }
+
     /// The field the error is about, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {

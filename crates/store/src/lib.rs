@@ -34,7 +34,7 @@ pub use read::{ListQuery, Record};
 pub use samples::SampleOutcome;
 pub use search::Hit;
 pub use team::{BundleLogEntry, StoredCheckpoint, TeamDevice};
-pub use write::{Change, UndoOutcome};
+pub use write::{Change, SkipReason, Skipped, UndoOutcome};
 
 #[doc(hidden)]
 pub mod testing_support {

@@ -47,13 +47,42 @@ pub enum Change {
     },
 }
 
-/// What an undo did.
+/// What an undo (or a redo) did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UndoOutcome {
     /// The label of the action that was undone ("Edit finding title").
     pub label: String,
     /// The records it touched, as (kind, id).
     pub records: Vec<(String, String)>,
+    /// The title of the record the action was about (its first), so the
+    /// message can name it: the action may be in another study than the one shown.
+    pub title: Option<String>,
+    /// Changes of the action that no longer applied and were left as they are.
+    pub skipped: Vec<Skipped>,
+}
+
+/// One change an undo left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub kind: String,
+    pub record_id: String,
+    pub field: Option<String>,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The field no longer holds what the action wrote (edited since,
+    /// here or on another laptop, or in conflict): the newer value stays.
+    ChangedSince,
+    /// The record is in the Trash (deleted since, maybe on another laptop).
+    InTrash,
+    /// The record is no longer in the Trash (restored or kept since).
+    NotInTrash,
+    /// Writing the old value back is refused now (a duplicate, a reference
+    /// to a record deleted since …): the message says why.
+    Refused { message: String },
 }
 
 pub(crate) fn kind_spec(name: &str) -> Result<&'static KindSpec> {
@@ -163,52 +192,121 @@ impl Store {
         Ok(())
     }
 
-    /// Undoes this device's most recent action that is not undone yet.
+    /// Undoes this device's most recent action (or redo) that is not undone
+    /// yet. A change that no longer applies — the field was changed since,
+    /// the record trashed or restored since, here or on another laptop — is
+    /// left as it is and listed in [`UndoOutcome::skipped`]; the action still
+    /// counts as undone, so the next undo reaches the one before it.
     pub fn undo(&mut self) -> Result<Option<UndoOutcome>> {
+        self.invert_batch(
+            "SELECT id, label FROM batch b
+             WHERE device = ?1 AND (undoes IS NULL OR redo = 1)
+               AND NOT EXISTS (SELECT 1 FROM batch u WHERE u.undoes = b.id)
+             ORDER BY id DESC LIMIT 1",
+            "Undo",
+            false,
+        )
+    }
+
+    /// Takes back this device's most recent undo, unless an action was made
+    /// on this device after it (a new action ends what can be redone).
+    pub fn redo(&mut self) -> Result<Option<UndoOutcome>> {
+        self.invert_batch(
+            "SELECT id, label FROM batch b
+             WHERE device = ?1 AND undoes IS NOT NULL AND redo = 0
+               AND NOT EXISTS (SELECT 1 FROM batch u WHERE u.undoes = b.id)
+               AND NOT EXISTS (SELECT 1 FROM batch n
+                               WHERE n.device = b.device AND n.id > b.id AND n.undoes IS NULL)
+             ORDER BY id DESC LIMIT 1",
+            "Redo",
+            true,
+        )
+    }
+
+    /// Writes the inverse of the batch `target` selects, as a new batch that
+    /// `undoes` it (a redo is the inverse of an undo).
+    fn invert_batch(
+        &mut self,
+        target: &str,
+        verb: &str,
+        redo: bool,
+    ) -> Result<Option<UndoOutcome>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let target: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, label FROM batch b
-                 WHERE device = ?1 AND undoes IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM batch u WHERE u.undoes = b.id)
-                 ORDER BY id DESC LIMIT 1",
-                [&self.device],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row(target, [&self.device], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((batch, label)) = target else {
             return Ok(None);
         };
+        // The label of an undo is "Undo: <action>"; a redo tells the action again.
+        let label = label
+            .strip_prefix("Undo: ")
+            .or_else(|| label.strip_prefix("Redo: "))
+            .unwrap_or(&label)
+            .to_string();
         let logged = logged_changes(&tx, batch)?;
         let created: BTreeSet<&str> = logged
             .iter()
             .filter(|c| c.op == "create")
             .map(|c| c.record_id.as_str())
             .collect();
-        let mut w = Writer::begin(&tx, &self.device, &format!("Undo: {label}"), Some(batch))?;
+        let mut w = Writer::begin(&tx, &self.device, &format!("{verb}: {label}"), Some(batch))?;
+        if redo {
+            tx.execute("UPDATE batch SET redo = 1 WHERE id = ?1", [w.batch])?;
+        }
         let mut records = Vec::new();
+        let mut skipped = Vec::new();
         for c in logged.iter().rev() {
-            let kind = kind_spec(&c.kind)?;
-            match c.op.as_str() {
-                "create" => w.delete(kind, &c.record_id, None)?,
+            let Some(kind) = kinds::kind(&c.kind) else {
+                continue;
+            };
+            let inverse = match c.op.as_str() {
+                "create" => Inverse::Delete,
                 "set" if !created.contains(c.record_id.as_str()) => {
-                    let field = field_spec(kind, c.field.as_deref().unwrap_or_default())?;
-                    let prev = stored_from_log(c.prev.as_deref());
-                    w.set_stored(kind, &c.record_id, field, prev)?;
+                    Inverse::Set(field_spec(kind, c.field.as_deref().unwrap_or_default())?)
                 }
-                "delete" if c.cascade_of.is_none() => w.restore(kind, &c.record_id, None)?,
-                "restore" if c.cascade_of.is_none() => w.delete(kind, &c.record_id, None)?,
+                "delete" if c.cascade_of.is_none() => Inverse::Restore,
+                "restore" if c.cascade_of.is_none() => Inverse::Delete,
                 _ => continue,
+            };
+            match w.attempt(|w| w.invert(kind, c, inverse))? {
+                None => records.push((c.kind.clone(), c.record_id.clone())),
+                Some(reason) => skipped.push(Skipped {
+                    kind: c.kind.clone(),
+                    record_id: c.record_id.clone(),
+                    field: c.field.clone(),
+                    reason,
+                }),
             }
-            records.push((c.kind.clone(), c.record_id.clone()));
         }
         w.finish()?;
         tx.commit()?;
         records.dedup();
-        Ok(Some(UndoOutcome { label, records }))
+        let about = logged
+            .first()
+            .map(|c| (c.kind.as_str(), c.record_id.as_str()));
+        let title = match about {
+            Some((kind, id)) => self.get(kind, id).ok().map(|r| r.title),
+            None => None,
+        };
+        Ok(Some(UndoOutcome {
+            label,
+            records,
+            title,
+            skipped,
+        }))
     }
+}
+
+/// What takes one logged change back.
+#[derive(Clone, Copy)]
+enum Inverse {
+    Delete,
+    Restore,
+    /// Writes the field's value from before the change.
+    Set(&'static FieldSpec),
 }
 
 struct LoggedChange {
@@ -216,13 +314,14 @@ struct LoggedChange {
     kind: String,
     record_id: String,
     field: Option<String>,
+    value: Option<String>,
     prev: Option<String>,
     cascade_of: Option<String>,
 }
 
 fn logged_changes(tx: &Transaction<'_>, batch: i64) -> Result<Vec<LoggedChange>> {
     let mut stmt = tx.prepare(
-        "SELECT op, kind, record_id, field, prev, cascade_of FROM change
+        "SELECT op, kind, record_id, field, value, prev, cascade_of FROM change
          WHERE batch = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([batch], |r| {
@@ -231,8 +330,9 @@ fn logged_changes(tx: &Transaction<'_>, batch: i64) -> Result<Vec<LoggedChange>>
             kind: r.get(1)?,
             record_id: r.get(2)?,
             field: r.get(3)?,
-            prev: r.get(4)?,
-            cascade_of: r.get(5)?,
+            value: r.get(4)?,
+            prev: r.get(5)?,
+            cascade_of: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -377,6 +477,77 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// Runs one step of an undo that may no longer apply: a refused step
+    /// leaves nothing behind (a savepoint) and comes back as its reason, so
+    /// the rest of the batch goes on.
+    fn attempt(
+        &mut self,
+        step: impl FnOnce(&mut Self) -> Result<Option<SkipReason>>,
+    ) -> Result<Option<SkipReason>> {
+        let saved = (
+            self.seq,
+            self.prev_hash.clone(),
+            self.hlc,
+            self.touched.clone(),
+        );
+        self.tx.execute_batch("SAVEPOINT undo_step")?;
+        let skipped = match step(self) {
+            Ok(skipped) => skipped,
+            Err(e) if e.is_refusal() => Some(SkipReason::Refused {
+                message: e.to_string(),
+            }),
+            Err(e) => return Err(e),
+        };
+        if skipped.is_some() {
+            self.tx.execute_batch("ROLLBACK TO undo_step")?;
+            (self.seq, self.prev_hash, self.hlc, self.touched) = saved;
+        }
+        self.tx.execute_batch("RELEASE undo_step")?;
+        Ok(skipped)
+    }
+
+    /// Takes back one logged change if it still applies; else says why not.
+    fn invert(
+        &mut self,
+        kind: &'static KindSpec,
+        c: &LoggedChange,
+        inverse: Inverse,
+    ) -> Result<Option<SkipReason>> {
+        let id = c.record_id.as_str();
+        let deleted = self.is_deleted(kind, id)?;
+        match inverse {
+            Inverse::Delete | Inverse::Set(_) if deleted => Ok(Some(SkipReason::InTrash)),
+            Inverse::Restore if !deleted => Ok(Some(SkipReason::NotInTrash)),
+            Inverse::Delete => self.delete(kind, id, None).map(|()| None),
+            Inverse::Restore => self.restore(kind, id, None).map(|()| None),
+            Inverse::Set(field) => {
+                if !self.still_holds(id, field.name, c.value.as_deref())? {
+                    return Ok(Some(SkipReason::ChangedSince));
+                }
+                let prev = stored_from_log(c.prev.as_deref());
+                self.check_references(field, &prev)?;
+                self.set_stored(kind, id, field, prev).map(|()| None)
+            }
+        }
+    }
+
+    /// Whether the field still holds what this device wrote: its only head
+    /// is an op of this device with `value`. Otherwise someone changed it
+    /// since (or it is in conflict), and taking our edit back would overwrite theirs.
+    fn still_holds(&self, id: &str, field: &str, value: Option<&str>) -> Result<bool> {
+        let heads: Vec<(String, Option<String>)> = self
+            .tx
+            .prepare_cached(
+                "SELECT c.device, c.value FROM head h
+                 JOIN change c ON c.device = h.actor AND c.seq = h.seq
+                 WHERE h.record_id = ?1 AND h.field = ?2",
+            )?
+            .query_map([id, field], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(matches!(heads.as_slice(),
+            [(device, v)] if device == self.device && v.as_deref() == value))
+    }
+
     fn apply(&mut self, change: Change) -> Result<String> {
         match change {
             Change::Create { kind, id, fields } => self.create(kind_spec(&kind)?, id, fields),
@@ -507,14 +678,11 @@ impl<'t> Writer<'t> {
             return Ok(());
         }
         if kind.unique.iter().any(|set| set.contains(&field.name)) {
-            let mut values = Vec::new();
-            for spec in kind.fields {
-                let v = if spec.name == field.name {
-                    value.clone()
-                } else {
-                    self.current(kind, id, spec)?
-                };
-                values.push((spec, v));
+            let mut values = self.current_values(kind, id)?;
+            for (spec, v) in &mut values {
+                if spec.name == field.name {
+                    *v = value.clone();
+                }
             }
             self.check_unique(kind, id, &values)?;
         }
@@ -585,6 +753,11 @@ impl<'t> Writer<'t> {
                     parent_id,
                 });
             }
+        }
+        // Another live record may have taken its unique name meanwhile.
+        if !kind.unique.is_empty() {
+            let values = self.current_values(kind, id)?;
+            self.check_unique(kind, id, &values)?;
         }
         self.set_deleted(kind, id, None)?;
         self.log(
@@ -677,6 +850,17 @@ impl<'t> Writer<'t> {
                 kind.table()
             ))?
             .query_row([id], |r| Ok(stored_from(r.get_ref(0)?)))?)
+    }
+
+    fn current_values(
+        &self,
+        kind: &'static KindSpec,
+        id: &str,
+    ) -> Result<Vec<(&'static FieldSpec, Stored)>> {
+        kind.fields
+            .iter()
+            .map(|spec| Ok((spec, self.current(kind, id, spec)?)))
+            .collect()
     }
 
     fn in_conflict(&self, id: &str, field: &str) -> Result<bool> {
