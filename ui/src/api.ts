@@ -362,10 +362,12 @@ export interface ConflictCandidate {
 export interface Conflict {
   kind: string;
   record_id: string;
-  /** The field, or '' for a record deleted on one laptop while edited on another. */
+  /** The field, or '' for a record deleted on one laptop while edited on another (or added inside a deleted parent). */
   field: string;
   /** The one shown now first. */
   candidates: ConflictCandidate[];
+  /** Set when the record lives inside one in the Trash (added while another laptop deleted it). */
+  deleted_parent?: { kind: string; id: string };
 }
 
 export interface HistoryEntry {

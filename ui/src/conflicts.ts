@@ -52,11 +52,20 @@ function editedField(cand: ConflictCandidate, history: HistoryEntry[]): string |
 
 /** What a candidate would make of the record, as text. */
 async function candidateText(c: Conflict, cand: ConflictCandidate, field: string | null, value: ValueNamer): Promise<string> {
+  const parent = c.deleted_parent;
+  if (cand.op === 'delete' && parent) return t('conflicts.parent_deleted', { parent: kindLabel(parent.kind) });
   if (cand.op === 'delete') return t('conflicts.deleted');
+  if (cand.op === 'create') return t('conflicts.added');
   if (cand.op === 'restore') return t('conflicts.restored');
   if (!field) return t('conflicts.edited', { value: cand.value ?? t('value.empty') });
   const shown = await value(c.kind, field, cand.value);
   return c.field === '' ? `${fieldLabel(c.kind, field)} = ${shown}` : shown;
+}
+
+/** What the conflict is about: a field, the record's life, or its deleted parent. */
+function conflictSubject(c: Conflict): string {
+  if (c.deleted_parent) return t('conflicts.added_in_deleted', { parent: kindLabel(c.deleted_parent.kind) });
+  return c.field === '' ? t('conflicts.delete_vs_edit') : fieldLabel(c.kind, c.field);
 }
 
 /** Where the user types a value of their own: a choice for options and yes/no, else text. */
@@ -145,7 +154,12 @@ async function conflictRow(c: Conflict, ctx: RowContext): Promise<HTMLElement> {
     actions = h(
       'div',
       { class: 'conflict-actions' },
-      button('conflict-keep-record', 'btn-primary', t('conflicts.keep_record'), () => api.keepRecord(c.kind, c.record_id)),
+      button(
+        'conflict-keep-record',
+        'btn-primary',
+        c.deleted_parent ? t('conflicts.keep_with_parent', { parent: kindLabel(c.deleted_parent.kind) }) : t('conflicts.keep_record'),
+        () => api.keepRecord(c.kind, c.record_id),
+      ),
       button('conflict-delete-record', 'danger-hover', t('conflicts.delete_record'), () => api.remove(c.kind, c.record_id)),
     );
   } else {
@@ -170,7 +184,7 @@ async function conflictRow(c: Conflict, ctx: RowContext): Promise<HTMLElement> {
       { class: 'conflict-head' },
       h('span', { class: 'badge' }, kindLabel(c.kind)),
       h('button', { type: 'button', class: 'link conflict-record', 'data-testid': 'conflict-open', onclick: () => ctx.openRecord(c.kind, c.record_id) }, title),
-      h('span', { class: 'conflict-field' }, lifecycle ? t('conflicts.delete_vs_edit') : fieldLabel(c.kind, c.field)),
+      h('span', { class: 'conflict-field' }, conflictSubject(c)),
     ),
     h('ol', { class: 'candidates' }, candidates),
     actions,

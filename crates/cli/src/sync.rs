@@ -56,10 +56,13 @@ pub fn commands() -> [Command; 2] {
 }
 
 fn describe(c: &Conflict) -> String {
-    let what = if c.field.is_empty() {
-        "deleted on one laptop while edited on another".to_string()
-    } else {
-        format!("field {}", c.field)
+    let what = match (&c.deleted_parent, c.field.is_empty()) {
+        (Some(p), _) => format!(
+            "added on one laptop inside {} {}, deleted on another (--keep restores it)",
+            p.kind, p.id
+        ),
+        (None, true) => "deleted on one laptop while edited on another".to_string(),
+        (None, false) => format!("field {}", c.field),
     };
     let mut lines = vec![format!("{} {}: {what}", c.kind, c.record_id)];
     for (i, cand) in c.candidates.iter().enumerate() {

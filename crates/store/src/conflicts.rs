@@ -1,6 +1,7 @@
 //! What the Conflicts view and a record's history show, read from the op log:
 //! concurrent values with who wrote them, when and from which earlier value.
 
+use fieldbook_core::kinds::{self, FieldType, KINDS};
 use fieldbook_core::op::{Op, OpKind};
 use rusqlite::params;
 use serde::Serialize;
@@ -27,10 +28,23 @@ pub struct Candidate {
 pub struct Conflict {
     pub kind: String,
     pub record_id: String,
-    /// The field, or `""` for a record deleted on one laptop while edited on another.
+    /// The field, or `""` for a record deleted on one laptop while edited on
+    /// another, or added inside a parent another laptop deleted.
     pub field: String,
     /// The value shown until someone decides comes first.
     pub candidates: Vec<Candidate>,
+    /// The record lives inside one that is in the Trash: it was added (or
+    /// edited) on one laptop while another deleted its parent. Keeping it
+    /// restores the parent; deleting it sends it after its parent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_parent: Option<RecordRef>,
+}
+
+/// A record, by kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordRef {
+    pub kind: String,
+    pub id: String,
 }
 
 /// Where a record stands with the other laptops.
@@ -67,7 +81,8 @@ impl Store {
             .prepare("SELECT kind, record_id, field FROM conflict ORDER BY kind, record_id, field")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        open.into_iter()
+        let mut conflicts: Vec<Conflict> = open
+            .into_iter()
             .map(|(kind, record_id, field)| {
                 let candidates = self.candidates(&record_id, &field)?;
                 Ok(Conflict {
@@ -75,18 +90,90 @@ impl Store {
                     record_id,
                     field,
                     candidates,
+                    deleted_parent: None,
                 })
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        for (kind, record_id, parent) in self.orphans(None)? {
+            let existing = conflicts
+                .iter_mut()
+                .find(|c| c.record_id == record_id && c.field == LIFECYCLE);
+            if let Some(c) = existing {
+                c.deleted_parent = Some(parent);
+                continue;
+            }
+            // The parent's delete against the child's own life (its create).
+            let mut candidates = self.candidates(&parent.id, LIFECYCLE)?;
+            candidates.retain(|c| c.op == OpKind::Delete);
+            let mut own = self.candidates(&record_id, LIFECYCLE)?;
+            own.retain(|c| c.op != OpKind::Set);
+            candidates.extend(own);
+            conflicts.push(Conflict {
+                kind,
+                record_id,
+                field: LIFECYCLE.to_string(),
+                candidates,
+                deleted_parent: Some(parent),
+            });
+        }
+        conflicts.sort_by(|a, b| {
+            (&a.kind, &a.record_id, &a.field).cmp(&(&b.kind, &b.record_id, &b.field))
+        });
+        Ok(conflicts)
     }
 
-    /// The open conflicts of one record.
+    /// The open conflicts of one record (`""` for its life: deleted while
+    /// edited, or alive inside a parent in the Trash).
     pub fn record_conflicts(&self, record_id: &str) -> Result<Vec<String>> {
-        Ok(self
+        let mut fields: Vec<String> = self
             .conn
             .prepare_cached("SELECT field FROM conflict WHERE record_id = ?1 ORDER BY field")?
             .query_map([record_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<rusqlite::Result<_>>()?;
+        if fields.first().map(String::as_str) != Some(LIFECYCLE)
+            && !self.orphans(Some(record_id))?.is_empty()
+        {
+            fields.insert(0, LIFECYCLE.to_string());
+        }
+        Ok(fields)
+    }
+
+    /// Live records whose parent is in the Trash (all, or the one `only`
+    /// names), with that parent. A laptop never writes one — it cannot add
+    /// inside a trashed record — so each is a child added on one laptop
+    /// while another deleted its parent: they meet only in a merge.
+    fn orphans(&self, only: Option<&str>) -> Result<Vec<(String, String, RecordRef)>> {
+        let mut out = Vec::new();
+        for child in KINDS {
+            let Some(field) = child.parent.and_then(|p| child.field(p)) else {
+                continue;
+            };
+            let FieldType::Ref { kind: parent } = field.ty else {
+                continue;
+            };
+            let parent = kinds::kind(parent).expect("registry is consistent");
+            let sql = format!(
+                "SELECT c.id, p.id FROM {child} c JOIN {parent} p ON p.id = c.{field}
+                 WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL
+                   AND (?1 IS NULL OR c.id = ?1)",
+                child = child.table(),
+                parent = parent.table(),
+                field = field.name,
+            );
+            let rows = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map([only], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.extend(rows.into_iter().map(|(id, parent_id)| {
+                let parent = RecordRef {
+                    kind: parent.name.to_string(),
+                    id: parent_id,
+                };
+                (child.name.to_string(), id, parent)
+            }));
+        }
+        Ok(out)
     }
 
     /// Each record's sync state, for the badges of a list.

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
-pub use conflicts::{Candidate, Conflict, HistoryEntry, SyncState};
+pub use conflicts::{Candidate, Conflict, HistoryEntry, RecordRef, SyncState};
 pub use error::{Result, StoreError};
 pub use merge::ImportSummary;
 pub use migrate::SCHEMA_VERSION;

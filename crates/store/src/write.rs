@@ -178,7 +178,9 @@ impl Store {
     }
 
     /// Settles a record deleted on one laptop while edited on another by
-    /// keeping it: a restore that supersedes the delete.
+    /// keeping it: a restore that supersedes the delete. A record added
+    /// inside a parent another laptop deleted is kept by restoring that
+    /// parent (and what went to the Trash with it), up to the first live ancestor.
     pub fn keep_record(&mut self, kind: &str, id: &str) -> Result<()> {
         let kind = kind_spec(kind)?;
         let tx = self
@@ -187,6 +189,9 @@ impl Store {
         let mut w = Writer::begin(&tx, &self.device, &format!("Keep {}", kind.name), None)?;
         w.require_live(kind, id)?;
         w.log(kind, id, Entry::op("restore"))?;
+        while let Some((ancestor_kind, ancestor)) = w.topmost_trashed_ancestor(kind, id)? {
+            w.restore(ancestor_kind, &ancestor, None)?;
+        }
         w.finish()?;
         tx.commit()?;
         Ok(())
@@ -839,6 +844,27 @@ impl<'t> Writer<'t> {
                 p.to_string(),
             )
         }))
+    }
+
+    /// The highest of the record's ancestors that is in the Trash (its parent
+    /// is live, so it can be restored), if any is.
+    fn topmost_trashed_ancestor(
+        &self,
+        kind: &KindSpec,
+        id: &str,
+    ) -> Result<Option<(&'static KindSpec, String)>> {
+        let mut found = None;
+        let mut at = self.parent(kind, id)?;
+        while let Some((parent_kind, parent_id)) = at {
+            if !self.exists(parent_kind, &parent_id)? {
+                break;
+            }
+            at = self.parent(parent_kind, &parent_id)?;
+            if self.is_deleted(parent_kind, &parent_id)? {
+                found = Some((parent_kind, parent_id));
+            }
+        }
+        Ok(found)
     }
 
     fn current(&self, kind: &KindSpec, id: &str, field: &FieldSpec) -> Result<Stored> {

@@ -576,3 +576,60 @@ fn every_value_the_write_path_stores_is_understood_on_import() {
     assert_eq!(got.ops_not_applied, 0);
     assert_eq!(b.store.dump().unwrap(), a.store.dump().unwrap());
 }
+
+#[test]
+fn a_child_added_while_its_parent_was_deleted_elsewhere_is_a_conflict_until_settled() {
+    for keep in [true, false] {
+        let mut a = fresh();
+        let mut b = fresh();
+        let (study, _, old_finding) = study_with_finding(&mut a.store);
+        sync(&a.store, &mut b.store);
+        // A deletes the study (its finding goes with it) while B adds a finding to it.
+        a.store.delete("study", &study).unwrap();
+        let added = b
+            .store
+            .create(
+                "finding",
+                fields(json!({"study_id": study, "sector": "energy", "title": "Chiller plant"})),
+            )
+            .unwrap();
+        sync(&a.store, &mut b.store);
+        sync(&b.store, &mut a.store);
+        assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+        for s in [&a.store, &b.store] {
+            let open = s.conflicts().unwrap();
+            assert_eq!(open.len(), 1, "{open:?}");
+            let c = &open[0];
+            assert_eq!(
+                (c.kind.as_str(), c.record_id.as_str(), c.field.as_str()),
+                ("finding", added.as_str(), "")
+            );
+            let parent = c.deleted_parent.as_ref().unwrap();
+            assert_eq!(
+                (parent.kind.as_str(), parent.id.as_str()),
+                ("study", study.as_str())
+            );
+            assert!(c.candidates.iter().any(|c| c.op == OpKind::Delete));
+            assert_eq!(s.record_conflicts(&added).unwrap(), vec![String::new()]);
+        }
+        if keep {
+            // Keeping the new finding brings back the study and what went with it.
+            a.store.keep_record("finding", &added).unwrap();
+        } else {
+            a.store.delete("finding", &added).unwrap();
+        }
+        sync(&a.store, &mut b.store);
+        for s in [&mut a.store, &mut b.store] {
+            assert!(s.conflicts().unwrap().is_empty());
+            let trashed =
+                |s: &Store, kind: &str, id: &str| s.get(kind, id).unwrap().deleted_at.is_some();
+            assert_eq!(trashed(s, "study", &study), !keep);
+            assert_eq!(trashed(s, "finding", &old_finding), !keep);
+            assert_eq!(trashed(s, "finding", &added), !keep);
+            let dump = s.dump().unwrap();
+            s.rebuild_from_log().unwrap();
+            assert_eq!(s.dump().unwrap(), dump);
+        }
+        assert_eq!(a.store.dump().unwrap(), b.store.dump().unwrap());
+    }
+}
