@@ -6,7 +6,7 @@ use fieldbook_e2e::{Driver, TestResult};
 #[tokio::test(flavor = "multi_thread")]
 async fn credit_split_and_advice_on_the_semarang_study() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let driver = Driver::start(&dir.path().join("fieldbook.db"));
+    let driver = Driver::start(&dir.path().join("fieldbook.db")).await?;
     let app = driver.launch().await?;
 
     // Open the Semarang study through search.

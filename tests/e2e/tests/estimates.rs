@@ -22,7 +22,7 @@ async fn choose(app: &App, css: &str, needle: &str) -> TestResult {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_estimate_from_measurements_shows_its_numbers() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let driver = Driver::start(&dir.path().join("fieldbook.db"));
+    let driver = Driver::start(&dir.path().join("fieldbook.db")).await?;
     let app = driver.launch().await?;
 
     app.wait_for("#search-input")
@@ -112,23 +112,14 @@ async fn an_estimate_from_measurements_shows_its_numbers() -> TestResult {
     )
     .await?;
     // To look at: FIELDBOOK_SCREENSHOTS=DIR saves the tab at each section.
-    if let Ok(dir) = std::env::var("FIELDBOOK_SCREENSHOTS") {
-        for section in [
-            "estimate-inputs",
-            "estimate-working",
-            "estimate-subsidies",
-            "estimate-finance",
-        ] {
-            app.eval(&format!(
-                "document.querySelector('[data-testid={section}]').scrollIntoView()"
-            ))
+    for section in [
+        "estimate-inputs",
+        "estimate-working",
+        "estimate-subsidies",
+        "estimate-finance",
+    ] {
+        app.screenshot(&format!("[data-testid={section}]"), section)
             .await?;
-            let png = app.client.screenshot().await?;
-            std::fs::write(
-                std::path::Path::new(&dir).join(format!("{section}.png")),
-                png,
-            )?;
-        }
     }
     app.close().await?;
     Ok(())

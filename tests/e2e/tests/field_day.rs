@@ -31,7 +31,7 @@ async fn a_field_day_survives_a_restart() -> TestResult {
     let db = dir.path().join("fieldbook.db");
     let photo = dir.path().join("chiller-plate.jpg");
     std::fs::write(&photo, PHOTO)?;
-    let driver = Driver::start(&db);
+    let driver = Driver::start(&db).await?;
     let app = driver.launch().await?;
 
     // First run: the sample studies are there.

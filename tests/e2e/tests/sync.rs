@@ -81,7 +81,7 @@ async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> Tes
         (&a_db, "Fleet: 72 of 141 buses"),
         (&b_db, "Fleet: 72 buses, 25 large"),
     ] {
-        let driver = Driver::start(db);
+        let driver = Driver::start(db).await?;
         let app = driver.launch().await?;
         retitle(&app, title).await?;
         app.close().await?;
@@ -90,7 +90,7 @@ async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> Tes
     // B imports A's bundle in the app and sees the conflict.
     let from_a = dir.path().join("from-a.fsb");
     export(&a_db, &from_a);
-    let driver = Driver::start(&b_db);
+    let driver = Driver::start(&b_db).await?;
     let app = driver.launch().await?;
     app.click("[data-testid=nav-sync]").await?;
     app.wait_for("[data-testid=bundle-input]")
@@ -114,12 +114,8 @@ async fn a_conflict_between_two_laptops_is_seen_and_resolved_in_the_app() -> Tes
     );
     app.wait_for("[data-testid=conflict-count]:not([hidden])")
         .await?;
-    if let Ok(shots) = std::env::var("FIELDBOOK_SCREENSHOTS") {
-        app.eval("document.querySelector('[data-testid=conflicts]').scrollIntoView()")
-            .await?;
-        let png = app.client.screenshot().await?;
-        std::fs::write(Path::new(&shots).join("conflicts.png"), png)?;
-    }
+    app.screenshot("[data-testid=conflicts]", "conflicts")
+        .await?;
     // Keep A's value.
     let index = app
         .eval(&format!(
@@ -192,20 +188,15 @@ async fn a_photo_whose_file_has_not_arrived_shows_as_not_yet_received() -> TestR
             .to_string();
         std::fs::remove_file(b.blobs().path(&sha))?;
     }
-    let driver = Driver::start(&b_db);
+    let driver = Driver::start(&b_db).await?;
     let app = driver.launch().await?;
     open_finding(&app).await?;
     let pending = app.wait_for("[data-testid=photo-pending]").await?;
     let title = pending.attr("title").await?.unwrap_or_default();
     assert!(title.contains("import the bundle part"), "{title}");
     assert_eq!(app.count("[data-testid=thumbnail]").await?, 0);
-    if let Ok(shots) = std::env::var("FIELDBOOK_SCREENSHOTS") {
-        app.eval("document.querySelector('[data-testid=photo-pending]').scrollIntoView({block: 'center', behavior: 'instant'})")
-            .await?;
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let png = app.client.screenshot().await?;
-        std::fs::write(Path::new(&shots).join("photo-pending.png"), png)?;
-    }
+    app.screenshot("[data-testid=photo-pending]", "photo-pending")
+        .await?;
     app.close().await?;
     Ok(())
 }
