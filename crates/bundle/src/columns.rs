@@ -20,27 +20,32 @@
 //!   the last hash, so an altered, reordered or missing op, or a wrong
 //!   `range_prev`, fails it.
 //!
-//! Decoding trusts no count: every column's length, every run and id count,
-//! and every dictionary index is checked against the others before use, and
-//! nothing is allocated from a count that the input's own length does not
-//! bound.
+//! Decoding trusts no count: every column's length is read before the column
+//! and checked against what the header's ranges allow, and the memory the
+//! decoded columns and then the ops will take is counted against
+//! [`Limits::max_decoded_bytes`] before it is allocated (a few bytes of
+//! plaintext can name a long dictionary entry for every op); every run and
+//! id count and every dictionary index is checked against the others before
+//! use.
 
 use std::collections::{BTreeMap, HashMap};
 
 use fieldbook_core::op::{Op, OpId, OpKind, GENESIS_HASH};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::unhex;
 use crate::error::BundleError;
-use crate::model::Range;
+use crate::model::{Limits, Range};
 use crate::verify::ops_in;
 
 /// The wire value of each [`OpKind`] is its index here.
 const OP_KINDS: [OpKind; 4] = [OpKind::Create, OpKind::Set, OpKind::Delete, OpKind::Restore];
 
 /// The ops of one bundle file. Dictionaries list each distinct string once,
-/// in order of first use; `n` below is the number of ops.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// in order of first use; `n` below is the number of ops. Decoded field by
+/// field by [`Columns::take`], in this order.
+#[derive(Debug, Default, Serialize)]
 pub(crate) struct Columns {
     /// For each range with `from_seq > 1`, in range order: its first op's
     /// `prev_hash` (the `op_hash` of the op before the range).
@@ -214,23 +219,108 @@ fn bad(msg: String) -> BundleError {
     BundleError::Schema(format!("ops: {msg}"))
 }
 
+/// Most distinct actors one bundle file may name in op ids (a team has tens
+/// of devices).
+const MAX_ACTORS: u64 = 1 << 16;
+
 /// The ops of `ranges` from the ops section's plaintext, with `prev_hash`
 /// and `op_hash` rebuilt (see the module documentation). Their shape is not
 /// checked here, nor whether the hashes are the author's: the checkpoints
-/// say that.
-pub(crate) fn decode(bytes: &[u8], ranges: &[Range]) -> Result<Vec<Op>, BundleError> {
-    let (c, rest): (Columns, _) =
-        postcard::take_from_bytes(bytes).map_err(|e| bad(format!("not an ops encoding ({e})")))?;
-    if !rest.is_empty() {
-        return Err(bad(format!("{} bytes after the ops", rest.len())));
+/// say that. The number of ops is the header's, which the reader has
+/// already held to [`Limits::max_ops`].
+pub(crate) fn decode(
+    bytes: &[u8],
+    ranges: &[Range],
+    limits: &Limits,
+) -> Result<Vec<Op>, BundleError> {
+    let mut input = Input {
+        rest: bytes,
+        budget: limits.max_decoded_bytes,
+        limit: limits.max_decoded_bytes,
+    };
+    let c = Columns::take(&mut input, ranges)?;
+    if !input.rest.is_empty() {
+        return Err(bad(format!("{} bytes after the ops", input.rest.len())));
     }
-    c.into_ops(ranges)
+    c.into_ops(ranges, &mut input)
+}
+
+/// The plaintext not yet decoded, and the memory the decoding may still use.
+struct Input<'a> {
+    rest: &'a [u8],
+    budget: u64,
+    limit: u64,
+}
+
+impl Input<'_> {
+    /// Takes `bytes` of memory from the budget.
+    fn spend(&mut self, bytes: u64) -> Result<(), BundleError> {
+        self.budget = self
+            .budget
+            .checked_sub(bytes)
+            .ok_or(BundleError::DecodeLimit { limit: self.limit })?;
+        Ok(())
+    }
+
+    /// The next list, refused before it is decoded if its length prefix is
+    /// above `max` or its items would not fit the budget (their heap data
+    /// is counted as the input bytes they came from).
+    fn list<T: DeserializeOwned>(&mut self, name: &str, max: u64) -> Result<Vec<T>, BundleError> {
+        let not_ops = |e: postcard::Error| bad(format!("not an ops encoding ({e})"));
+        let (len, _) = postcard::take_from_bytes::<u64>(self.rest).map_err(not_ops)?;
+        if len > max {
+            return Err(bad(format!(
+                "the {name} column has {len} entries where at most {max} belong"
+            )));
+        }
+        self.spend(len.saturating_mul(std::mem::size_of::<T>() as u64))?;
+        let (list, rest) = postcard::take_from_bytes::<Vec<T>>(self.rest).map_err(not_ops)?;
+        self.spend((self.rest.len() - rest.len()) as u64)?;
+        self.rest = rest;
+        Ok(list)
+    }
 }
 
 impl Columns {
-    fn into_ops(mut self, ranges: &[Range]) -> Result<Vec<Op>, BundleError> {
+    /// The columns, each list no longer than the header's ranges allow.
+    fn take(input: &mut Input, ranges: &[Range]) -> Result<Columns, BundleError> {
+        let n = ops_in(ranges);
+        let later = ranges.iter().filter(|r| r.from_seq > 1).count() as u64;
+        let mut c = Columns {
+            range_prev: input.list("range_prev", later)?,
+            kinds: input.list("kinds", n)?,
+            records: input.list("records", n)?,
+            fields: input.list("fields", n)?,
+            actors: input.list("actors", MAX_ACTORS)?,
+            at: input.list("at", n)?,
+            hlc: input.list("hlc", n)?,
+            op: input.list("op", n)?,
+            kind: input.list("kind", n)?,
+            record: input.list("record", n)?,
+            field: input.list("field", n)?,
+            value: input.list("value", n)?,
+            cascade_of: input.list("cascade_of", n)?,
+            schema_ver: input.list("schema_ver", n)?,
+            extra: input.list("extra", n)?,
+            supersedes: input.list("supersedes", n)?,
+            observed: input.list("observed", n)?,
+            ..Columns::default()
+        };
+        let ids: u64 = c
+            .supersedes
+            .iter()
+            .chain(&c.observed)
+            .map(|&k| u64::from(k))
+            .sum();
+        c.id_actor = input.list("id_actor", ids)?;
+        c.id_seq = input.list("id_seq", ids)?;
+        Ok(c)
+    }
+
+    fn into_ops(mut self, ranges: &[Range], input: &mut Input) -> Result<Vec<Op>, BundleError> {
         let n = self.op.len();
         self.check_counts(ranges)?;
+        input.spend(self.ops_size(ranges))?;
         let mut ops = Vec::with_capacity(n);
         let records: Vec<String> = self.records.iter().map(RecordId::text).collect();
         let mut range_prev = self.range_prev.iter();
@@ -276,6 +366,48 @@ impl Columns {
             }
         }
         Ok(ops)
+    }
+
+    /// The memory the ops will take beyond the columns they are built from:
+    /// each op's own struct, hashes and copies of its actor, time and
+    /// dictionary entries (values and cascades move; extra fields are parsed
+    /// anew), and the record ids as text.
+    fn ops_size(&self, ranges: &[Range]) -> u64 {
+        const HASHES: usize = 2 * 64;
+        let len = |dict: &[String], i: i64| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| dict.get(i))
+                .map_or(0, String::len)
+        };
+        let record_len = |r: &RecordId| match r {
+            RecordId::Uuid(_) => 36,
+            RecordId::Text(t) => t.len(),
+        };
+        let records = self.records.iter().map(record_len);
+        let longest_record = records.clone().max().unwrap_or(0);
+        let record_texts: usize = records.map(|l| l + std::mem::size_of::<String>()).sum();
+        let actors: usize = ranges
+            .iter()
+            .map(|r| r.actor.len() * (r.to_seq - r.from_seq + 1) as usize)
+            .sum();
+        let times: usize = self.at.iter().map(|(s, k)| s.len() * *k as usize).sum();
+        let ids: usize = self
+            .id_actor
+            .iter()
+            .map(|&a| std::mem::size_of::<OpId>() + len(&self.actors, i64::from(a)))
+            .sum();
+        let per_op: usize = (0..self.op.len())
+            .map(|i| {
+                std::mem::size_of::<Op>()
+                    + HASHES
+                    + longest_record
+                    + len(&self.kinds, i64::from(self.kind[i]))
+                    + len(&self.fields, i64::from(self.field[i]) - 1)
+                    + 2 * self.extra[i].len()
+            })
+            .sum();
+        (per_op + record_texts + actors + times + ids) as u64
     }
 
     /// Every column and count agrees with the others and with the header's

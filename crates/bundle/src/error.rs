@@ -43,6 +43,12 @@ pub enum BundleError {
     #[error("the ops section would expand past the safety limit of {limit} bytes, so it was not unpacked (a possible decompression bomb); if the data is genuine, ask the sender to export it in smaller parts")]
     DecompressLimit { limit: u64 },
 
+    #[error("the bundle holds {ops} changes, more than the {limit} one file may hold, so it was not unpacked: ask the sender to export it again with a current version of Fieldbook, which splits it into parts")]
+    TooManyOps { ops: u64, limit: u64 },
+
+    #[error("the bundle's changes would take more than {limit} bytes of memory once unpacked, so they were not unpacked (a possible decompression bomb); if the data is genuine, ask the sender to export it in smaller parts")]
+    DecodeLimit { limit: u64 },
+
     #[error("the bundle's contents are malformed ({0}): ask the sender to export it again")]
     Schema(String),
 

@@ -229,6 +229,7 @@ pub fn write_seeded(
         sender,
         project,
         max,
+        crate::MAX_OPS_PER_FILE as usize,
         &mut seeded(seed),
     )
 }

@@ -89,14 +89,17 @@
 //!    on the strength of it; the bundle is refused either way;
 //! 4. the sender's signature, by a device the key ring has `Active`
 //!    (`UnknownDevice`, `RevokedDevice`, `BadSignature`), then the header's
-//!    shape (`Schema`);
+//!    shape (`Schema`) and the number of ops its ranges hold (`TooManyOps`:
+//!    at most `max_ops`, 500,000);
 //! 5. section layout (`Corrupt`), AEAD of every segment of every section
 //!    (`Decrypt`), attachment sizes (`BlobTooLarge`, [`Limits`]);
 //! 6. zstd decompression within [`Limits`] (`DecompressLimit`): at most
 //!    `max_ratio` (1,000)× the compressed size (with a 64 KiB floor) and at
-//!    most `max_ops_bytes` (1 GiB); the decoder window is capped at 128 MiB;
+//!    most `max_ops_bytes` (512 MiB); the decoder window is capped at 128 MiB;
 //! 7. the ops: the columns decode (`Schema`: any length, count or
-//!    dictionary index that does not agree, trailing bytes), hold exactly
+//!    dictionary index that does not agree, trailing bytes; `DecodeLimit`:
+//!    the columns, then the ops, would take more than `max_decoded_bytes`,
+//!    2 GiB, counted before they are allocated), hold exactly
 //!    the ops of `header.ranges` and one starting hash per range that starts
 //!    after seq 1 (`Schema`); each op's `prev_hash` and `op_hash` are
 //!    rebuilt range by range, and each op's shape checked (`Schema`);
@@ -148,7 +151,7 @@ pub use error::BundleError;
 pub use keys::{fingerprint, DeviceKey, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
 pub use model::{
     checkpoint, ranges_of, Blob, BlobRef, Bundle, Checkpoint, Header, Limits, Part, Range,
-    DEFAULT_MAX_PART_BYTES,
+    DEFAULT_MAX_PART_BYTES, MAX_OPS_PER_FILE,
 };
 pub use read::{inspect, read};
 pub use write::write;

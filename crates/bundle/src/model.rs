@@ -261,18 +261,31 @@ pub struct Limits {
     pub ratio_floor_bytes: u64,
     /// Largest single attachment.
     pub max_blob_bytes: u64,
+    /// Most ops one file may hold, by its header's ranges (checked before
+    /// anything is decrypted; the writer splits parts to stay under it).
+    pub max_ops: u64,
+    /// Most memory the decoded ops section may take (its columns, then the
+    /// ops built from them), counted before each allocation.
+    pub max_decoded_bytes: u64,
 }
 
+/// [`Limits::max_ops`] by default: half a million ops decode to about
+/// 300 MB at the least.
+pub const MAX_OPS_PER_FILE: u64 = 500_000;
+
 impl Default for Limits {
-    /// 16 MiB header, 1 GiB of ops, 1,000× ratio above a 64 KiB floor,
-    /// 50 MiB per attachment.
+    /// 16 MiB header, 512 MiB of ops plaintext, 1,000× ratio above a
+    /// 64 KiB floor, 50 MiB per attachment, 500,000 ops and 2 GiB of
+    /// decoded ops per file.
     fn default() -> Limits {
         Limits {
             max_header_bytes: 16 << 20,
-            max_ops_bytes: 1 << 30,
+            max_ops_bytes: 512 << 20,
             max_ratio: 1000,
             ratio_floor_bytes: 64 << 10,
             max_blob_bytes: 50 << 20,
+            max_ops: MAX_OPS_PER_FILE,
+            max_decoded_bytes: 2 << 30,
         }
     }
 }

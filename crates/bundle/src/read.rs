@@ -9,7 +9,7 @@ use crate::error::BundleError;
 use crate::format::{self, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS};
 use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, ProjectKey};
 use crate::model::{checkpoint_message, Blob, Bundle, Checkpoint, Header, Limits};
-use crate::verify::{check_header, check_op, sig_bytes};
+use crate::verify::{check_header, check_op, ops_in, sig_bytes};
 
 /// The header of a bundle file, read without any key and **not verified**:
 /// for `fieldbook bundle inspect` and for showing what a file is before
@@ -75,6 +75,13 @@ pub fn read(
         ));
     }
     check_header(&header)?;
+    let count = ops_in(&header.ranges);
+    if count > limits.max_ops {
+        return Err(BundleError::TooManyOps {
+            ops: count,
+            limit: limits.max_ops,
+        });
+    }
 
     // 4. Sections: OPS, CHECKPOINTS, then one BLOB per listed attachment.
     let mut ops_body = None;
@@ -165,7 +172,7 @@ pub fn read(
     // ranges, rebuild their hash chains and check their shape.
     let plain = decompress(&compressed, limits)?;
     drop(compressed);
-    let ops = columns::decode(&plain, &header.ranges)?;
+    let ops = columns::decode(&plain, &header.ranges, limits)?;
     drop(plain);
     ops.iter().try_for_each(check_op)?;
 

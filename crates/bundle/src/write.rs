@@ -9,7 +9,9 @@ use crate::crypto::{os_random, seal, sealed_len, sha256, unhex, NONCE_PREFIX, SE
 use crate::error::BundleError;
 use crate::format::{self, PREAMBLE, SECTION_HEAD, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS, TRAILER};
 use crate::keys::{DeviceKey, ProjectKey};
-use crate::model::{checkpoint, Blob, BlobRef, Bundle, Checkpoint, Header, Part, Range};
+use crate::model::{
+    checkpoint, Blob, BlobRef, Bundle, Checkpoint, Header, Part, Range, MAX_OPS_PER_FILE,
+};
 use crate::verify::{check_header, check_ops, find, sig_bytes};
 
 /// zstd level for the ops section. On the op columns, level 6 is 5–7 %
@@ -19,7 +21,8 @@ use crate::verify::{check_header, check_ops, find, sig_bytes};
 const ZSTD_LEVEL: i32 = 6;
 
 /// Writes `bundle` as one `.fsb` file or, if that would be larger than
-/// `max_part_bytes`, as several parts, each a complete bundle that can be
+/// `max_part_bytes` or hold more than [`MAX_OPS_PER_FILE`] ops (what a reader
+/// accepts by default), as several parts, each a complete bundle that can be
 /// imported alone and in any order (see the crate documentation).
 ///
 /// `write` sets `format_minor`, `sender_actor`, `sender_key_fingerprint`,
@@ -46,18 +49,20 @@ pub fn write(
         sender,
         project,
         max_part_bytes,
+        MAX_OPS_PER_FILE as usize,
         &mut os_random,
     )
 }
 
-/// [`write`] with the nonce source given (deterministic files for tests and
-/// the fuzz corpus).
+/// [`write`] with the most ops per part and the nonce source given
+/// (deterministic files for tests and the fuzz corpus).
 pub(crate) fn write_with(
     bundle: &Bundle,
     sender_actor: &str,
     sender: &DeviceKey,
     project: &ProjectKey,
     max_part_bytes: usize,
+    max_ops: usize,
     rng: &mut dyn FnMut(&mut [u8]),
 ) -> Result<Vec<Vec<u8>>, BundleError> {
     if max_part_bytes == 0 {
@@ -79,10 +84,11 @@ pub(crate) fn write_with(
 
     let w = Writer::new(bundle, header, &starts, cps, sender_actor, sender, project);
     let all = w.units();
+    let too_many = |units: &[Unit]| w.ops_of(units) > max_ops;
     // One file if it fits. (Skipped outright when the attachments alone are
     // too big, so a large photo export is not encoded twice over in memory.)
     let blob_bytes: usize = bundle.blobs.iter().map(|b| b.bytes.len()).sum();
-    let compressed = if blob_bytes <= max_part_bytes || all.len() <= 1 {
+    let compressed = if (blob_bytes <= max_part_bytes && !too_many(&all)) || all.len() <= 1 {
         let (whole, compressed) = w.encode(&all, None, rng);
         if whole.len() <= max_part_bytes || all.len() <= 1 {
             return Ok(vec![whole]);
@@ -97,7 +103,7 @@ pub(crate) fn write_with(
     // big, until each fits or is a single unit (one that alone is too big).
     let weight = w.weight(0, bundle.ops.len());
     let ratio = (compressed as f64 / weight.max(1) as f64) * (1.0 + TAG as f64 / SEGMENT as f64);
-    let mut todo: Vec<Vec<Unit>> = w.pack(&all, max_part_bytes, ratio);
+    let mut todo: Vec<Vec<Unit>> = w.pack(&all, max_part_bytes, max_ops, ratio);
     todo.reverse();
     let widest = Some(Part {
         index: u32::MAX,
@@ -106,7 +112,7 @@ pub(crate) fn write_with(
     let mut groups = Vec::new();
     while let Some(g) = todo.pop() {
         let (bytes, _) = w.encode(&g, widest, rng);
-        if bytes.len() > max_part_bytes && g.len() > 1 {
+        if (bytes.len() > max_part_bytes || too_many(&g)) && g.len() > 1 {
             let mut g = g;
             let second = g.split_off(g.len() / 2);
             todo.push(second);
@@ -275,10 +281,21 @@ impl<'a> Writer<'a> {
         units
     }
 
-    /// Splits units into groups of an estimated size of at most `max`: ops
-    /// in order (a new group when the next run does not fit), then each
-    /// attachment into the first group it fits in.
-    fn pack(&self, units: &[Unit], max: usize, ratio: f64) -> Vec<Vec<Unit>> {
+    /// The number of ops in `units`.
+    fn ops_of(&self, units: &[Unit]) -> usize {
+        units
+            .iter()
+            .map(|u| match u {
+                Unit::Ops(_, start, end) => end - start,
+                Unit::Blob(_) => 0,
+            })
+            .sum()
+    }
+
+    /// Splits units into groups of an estimated size of at most `max` and
+    /// at most `max_ops` ops: ops in order (a new group when the next run
+    /// does not fit), then each attachment into the first group it fits in.
+    fn pack(&self, units: &[Unit], max: usize, max_ops: usize, ratio: f64) -> Vec<Vec<Unit>> {
         let mut probe = self.header.clone();
         probe.ranges.clear();
         probe.blobs.clear();
@@ -294,6 +311,7 @@ impl<'a> Writer<'a> {
             json_len(r) + 1 + r.actor.len() + 64 + 128 + 40 + 32
         };
         let mut groups: Vec<(Vec<Unit>, usize)> = Vec::new();
+        let mut group_ops = 0;
         let mut last_ops: Option<(usize, usize)> = None; // (range, end) of the current group's last run
         for &u in units {
             let Unit::Ops(ri, start, end) = u else {
@@ -305,11 +323,13 @@ impl<'a> Writer<'a> {
                 cost += range_cost(ri);
             }
             match groups.last_mut() {
-                Some((g, size)) if *size + cost <= max => {
+                Some((g, size)) if *size + cost <= max && group_ops + end - start <= max_ops => {
                     g.push(u);
                     *size += cost;
+                    group_ops += end - start;
                 }
                 _ => {
+                    group_ops = end - start;
                     let cost = if continues {
                         cost + range_cost(ri)
                     } else {

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use crate::columns::{columns, decode, encode, Columns};
-use crate::{ranges_of, BundleError, Range};
+use crate::{ranges_of, BundleError, Limits, Range};
 
 const B_START: &str = "5d41402abc4b2a76b9719d911017c592e13a4be41db4ef16fa58a7ba93b31d7c";
 
@@ -138,7 +138,10 @@ fn every_field_round_trips_and_the_hashes_are_the_authors() {
     assert_eq!(c.kinds, ["finding", "survey_v2"]);
     assert_eq!(c.actors, ["b", "c", "a"]);
     assert_eq!(c.at.len(), 3, "runs of times: {:?}", c.at);
-    assert_eq!(decode(&encode(&runs), &ranges).unwrap(), ops);
+    assert_eq!(
+        decode(&encode(&runs), &ranges, &Limits::default()).unwrap(),
+        ops
+    );
 }
 
 #[test]
@@ -147,7 +150,12 @@ fn the_starting_hash_of_a_later_range_is_carried() {
     let (runs, ranges) = runs(&ops);
     let mut c = columns(&runs);
     c.range_prev[0][0] ^= 1;
-    let got = decode(&postcard::to_stdvec(&c).unwrap(), &ranges).unwrap();
+    let got = decode(
+        &postcard::to_stdvec(&c).unwrap(),
+        &ranges,
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(got[..4], ops[..4]);
     assert_ne!(got[4].prev_hash, ops[4].prev_hash);
     assert_ne!(got[6].op_hash, ops[6].op_hash, "the checkpoint would fail");
@@ -155,7 +163,7 @@ fn the_starting_hash_of_a_later_range_is_carried() {
 
 #[test]
 fn an_empty_section_round_trips() {
-    assert_eq!(decode(&encode(&[]), &[]).unwrap(), []);
+    assert_eq!(decode(&encode(&[]), &[], &Limits::default()).unwrap(), []);
 }
 
 fn schema(r: Result<Vec<Op>, BundleError>) -> String {
@@ -171,7 +179,11 @@ fn edited(edit: impl FnOnce(&mut Columns)) -> Result<Vec<Op>, BundleError> {
     let (runs, ranges) = runs(&ops);
     let mut c = columns(&runs);
     edit(&mut c);
-    decode(&postcard::to_stdvec(&c).unwrap(), &ranges)
+    decode(
+        &postcard::to_stdvec(&c).unwrap(),
+        &ranges,
+        &Limits::default(),
+    )
 }
 
 /// An edit of the columns, and a word the error must contain.
@@ -223,14 +235,14 @@ fn counts_that_do_not_agree_are_refused() {
             c.supersedes.pop();
         }),
         ("observed", |c| c.observed.push(0)),
-        ("header lists 7", |c| c.op.push(1)),
+        ("op column has 8 entries where at most 7", |c| c.op.push(1)),
         ("times for 8", |c| c.at[0].1 += 1),
         ("empty run", |c| c.at.push((String::new(), 0))),
         ("op ids", |c| c.supersedes[0] += 1),
         ("op ids", |c| {
             c.id_seq.pop();
         }),
-        ("starting hashes", |c| c.range_prev.push([0; 32])),
+        ("range_prev column", |c| c.range_prev.push([0; 32])),
     ];
     for (what, edit) in cases {
         let msg = schema(edited(edit));
@@ -240,11 +252,13 @@ fn counts_that_do_not_agree_are_refused() {
     let ops = rich_ops();
     let (runs, mut ranges) = runs(&ops);
     let bytes = encode(&runs);
+    let second = ranges[1].clone();
     ranges[1].from_seq = 1;
     ranges[1].to_seq = 3;
-    assert!(schema(decode(&bytes, &ranges)).contains("starting hashes"));
+    assert!(schema(decode(&bytes, &ranges, &Limits::default())).contains("range_prev column"));
+    ranges[1] = second;
     ranges[1].to_seq = u64::MAX;
-    assert!(schema(decode(&bytes, &ranges)).contains("header lists"));
+    assert!(schema(decode(&bytes, &ranges, &Limits::default())).contains("header lists"));
 }
 
 #[test]
@@ -261,11 +275,14 @@ fn truncated_or_extended_bytes_are_refused() {
     let (runs, ranges) = runs(&ops);
     let bytes = encode(&runs);
     for cut in 0..bytes.len() {
-        assert!(decode(&bytes[..cut], &ranges).is_err(), "cut at {cut}");
+        assert!(
+            decode(&bytes[..cut], &ranges, &Limits::default()).is_err(),
+            "cut at {cut}"
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(schema(decode(&longer, &ranges)).contains("1 bytes after"));
+    assert!(schema(decode(&longer, &ranges, &Limits::default())).contains("1 bytes after"));
     // Invalid UTF-8 in a string.
     let at = bytes
         .windows(7)
@@ -273,7 +290,7 @@ fn truncated_or_extended_bytes_are_refused() {
         .expect("present");
     let mut g = bytes.clone();
     g[at] = 0xff;
-    schema(decode(&g, &ranges));
+    schema(decode(&g, &ranges, &Limits::default()));
 }
 
 #[test]
@@ -282,7 +299,7 @@ fn huge_counts_allocate_nothing_and_are_refused() {
     for lists_before in 0..6 {
         let mut bytes = vec![0u8; lists_before];
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
-        schema(decode(&bytes, &[]));
+        schema(decode(&bytes, &[], &Limits::default()));
     }
     // Counts of op ids and runs of times that overflow a u32 sum.
     schema(edited(|c| {
@@ -290,6 +307,47 @@ fn huge_counts_allocate_nothing_and_are_refused() {
         c.observed = vec![u32::MAX; 7];
     }));
     schema(edited(|c| c.at = vec![("t".into(), u32::MAX); 3]));
+}
+
+#[test]
+fn a_column_longer_than_the_header_allows_is_refused_before_it_is_decoded() {
+    // A million absent values for 7 ops: refused by its length prefix.
+    let msg = schema(edited(|c| c.value = vec![None; 1_000_000]));
+    assert!(msg.contains("value column has 1000000 entries"), "{msg}");
+    let msg = schema(edited(|c| c.actors = vec![String::new(); 70_000]));
+    assert!(msg.contains("actors column"), "{msg}");
+}
+
+#[test]
+fn a_dictionary_entry_named_by_every_op_counts_against_the_decoded_size() {
+    // One kind of 1 MiB that all 7 ops name: a few bytes of columns per op,
+    // 7 MiB of ops.
+    let ops = rich_ops();
+    let (runs, ranges) = runs(&ops);
+    let mut c = columns(&runs);
+    c.kinds = vec!["k".repeat(1 << 20); 1];
+    c.kind = vec![0; ops.len()];
+    let bytes = postcard::to_stdvec(&c).unwrap();
+    assert!(bytes.len() < (1 << 20) + 4096);
+    let decoded = decode(&bytes, &ranges, &Limits::default()).unwrap();
+    assert!(decoded.iter().all(|op| op.kind.len() == 1 << 20));
+    let limits = Limits {
+        max_decoded_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    assert_eq!(
+        decode(&bytes, &ranges, &limits).unwrap_err(),
+        BundleError::DecodeLimit { limit: 4 << 20 }
+    );
+    // The columns themselves count too.
+    let limits = Limits {
+        max_decoded_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    assert_eq!(
+        decode(&bytes, &ranges, &limits).unwrap_err(),
+        BundleError::DecodeLimit { limit: 1 << 20 }
+    );
 }
 
 fn arb_text() -> impl Strategy<Value = String> {
@@ -387,6 +445,6 @@ proptest! {
     #[test]
     fn any_ops_round_trip_with_their_hashes(ops in arb_ops()) {
         let (runs, ranges) = runs(&ops);
-        prop_assert_eq!(decode(&encode(&runs), &ranges).unwrap(), ops);
+        prop_assert_eq!(decode(&encode(&runs), &ranges, &Limits::default()).unwrap(), ops);
     }
 }

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::fixtures::{bytes, ops, sample, team, A, B, PROJECT_ID};
-use crate::{checkpoint, write, Blob, Bundle, Part};
+use crate::{checkpoint, write, Blob, Bundle, Part, DEFAULT_MAX_PART_BYTES};
 
 /// Reads each part alone and checks that together they are exactly `whole`.
 fn check_parts(whole: &Bundle, files: &[Vec<u8>], team: &Team, max: usize) -> Vec<crate::Bundle> {
@@ -144,4 +144,38 @@ fn a_relayed_run_with_no_inner_checkpoint_is_never_cut() {
     let with_ops: Vec<_> = parts.iter().filter(|p| !p.ops.is_empty()).collect();
     assert_eq!(with_ops.len(), 1);
     assert_eq!(with_ops[0].ops.len(), 300);
+}
+
+#[test]
+fn a_bundle_with_more_ops_than_a_file_may_hold_is_split_by_count_too() {
+    let t = team();
+    let a = ops(A, 250);
+    let b = ops(B, 100);
+    let cps: Vec<_> = (1..=10)
+        .map(|k| checkpoint(&t.b, PROJECT_ID, B, k * 10, &b[k as usize * 10 - 1].op_hash))
+        .collect();
+    let whole = Bundle::new(
+        sample(&t).header,
+        a.into_iter().chain(b).collect(),
+        cps,
+        vec![],
+    );
+    let max_ops = 40;
+    let files = crate::write::write_with(
+        &whole,
+        A,
+        &t.a,
+        &t.project,
+        DEFAULT_MAX_PART_BYTES,
+        max_ops,
+        &mut crate::fixtures::seeded(7),
+    )
+    .unwrap();
+    let parts = check_parts(&whole, &files, &t, DEFAULT_MAX_PART_BYTES);
+    assert!(parts.iter().all(|p| p.ops.len() <= max_ops));
+    assert!(
+        files.len() <= 2 * 350usize.div_ceil(max_ops),
+        "{}",
+        files.len()
+    );
 }

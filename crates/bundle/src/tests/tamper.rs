@@ -1,6 +1,6 @@
 use super::*;
 use crate::fixtures::{ops, sample, seeded, team, A, B, C, PROJECT_ID};
-use crate::{checkpoint, inspect, write, Blob, Bundle, MemKeyRing, DEFAULT_MAX_PART_BYTES};
+use crate::{checkpoint, inspect, write, Blob, Bundle, MemKeyRing, Range, DEFAULT_MAX_PART_BYTES};
 
 fn find(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len())
@@ -596,6 +596,72 @@ fn a_decompression_bomb_is_refused() {
     frame.extend_from_slice(&[0u8; 8]);
     c.ops_zstd = Some(frame);
     err(read(&c.encode(&t.project, &t.a), &t));
+}
+
+/// A million minimal ops: 11 MB of columns that zstd packs into a few
+/// hundred bytes (the reviewer's bomb: ~543 MB once decoded).
+fn minimal_ops_columns(n: u32) -> Vec<u8> {
+    let c = crate::columns::Columns {
+        kinds: vec!["k".into()],
+        records: vec![crate::columns::RecordId::Text("r".into())],
+        at: vec![("t".into(), n)],
+        hlc: vec![0; n as usize],
+        op: vec![0; n as usize],
+        kind: vec![0; n as usize],
+        record: vec![0; n as usize],
+        field: vec![0; n as usize],
+        value: vec![None; n as usize],
+        cascade_of: vec![None; n as usize],
+        schema_ver: vec![1; n as usize],
+        extra: vec![String::new(); n as usize],
+        supersedes: vec![0; n as usize],
+        observed: vec![0; n as usize],
+        ..Default::default()
+    };
+    zstd::encode_all(&postcard::to_stdvec(&c).unwrap()[..], 19).unwrap()
+}
+
+#[test]
+fn a_header_that_declares_more_ops_than_a_file_may_hold_is_refused_before_decoding() {
+    let t = team();
+    let good = Craft::open(&sample_file(&t), &t);
+    let mut c = good.clone();
+    let bomb = minimal_ops_columns(1_000_000);
+    assert!(bomb.len() < 2_000, "{}", bomb.len());
+    c.header.ranges = vec![Range {
+        actor: A.into(),
+        from_seq: 1,
+        to_seq: 1_000_000,
+    }];
+    c.checkpoints.truncate(1);
+    c.ops_zstd = Some(bomb);
+    assert_eq!(
+        err(read(&c.encode(&t.project, &t.a), &t)),
+        BundleError::TooManyOps {
+            ops: 1_000_000,
+            limit: crate::MAX_OPS_PER_FILE
+        }
+    );
+    // Under the op cap, the decoded size is still capped: the same columns
+    // for 200,000 ops (let past the ratio cap), under a budget they do not
+    // fit.
+    let mut c = good.clone();
+    c.header.ranges = vec![Range {
+        actor: A.into(),
+        from_seq: 1,
+        to_seq: 200_000,
+    }];
+    c.checkpoints.truncate(1);
+    c.ops_zstd = Some(minimal_ops_columns(200_000));
+    let limits = Limits {
+        max_decoded_bytes: 64 << 20,
+        max_ratio: 1 << 20,
+        ..Limits::default()
+    };
+    assert_eq!(
+        crate::read(&c.encode(&t.project, &t.a), &t.project, &t.keys, &limits).unwrap_err(),
+        BundleError::DecodeLimit { limit: 64 << 20 }
+    );
 }
 
 #[test]
