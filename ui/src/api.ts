@@ -190,6 +190,8 @@ export interface EmissionEstimate {
   reduction_t_per_year_unrounded: Dec;
   durable_years: number | null;
   durable_years_source: string | null;
+  /** How far the rule pack's years can be trusted; null when the user gave them. */
+  durable_years_status: RuleStatus | null;
   lifetime_reduction_t: Dec | null;
   inputs: InputShown[];
   unverified_inputs: string[];

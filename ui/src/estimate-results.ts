@@ -190,7 +190,13 @@ export function workingSection(r: EstimateReport, m: Methodology | undefined, st
             t('estimate.durable_years'),
             e.durable_years === null
               ? t('estimate.durable_years_unset')
-              : h('span', null, t('estimate.years', { n: e.durable_years }), e.durable_years_source ? h('span', { class: 'muted small' }, ` — ${e.durable_years_source}`) : null),
+              : h(
+                  'span',
+                  { 'data-testid': 'result-durable-years', 'data-value': String(e.durable_years) },
+                  t('estimate.years', { n: e.durable_years }),
+                  e.durable_years_source ? h('span', { class: 'muted small' }, ` — ${e.durable_years_source} `) : null,
+                  statusBadge(e.durable_years_status),
+                ),
           ],
           [
             t('estimate.lifetime'),

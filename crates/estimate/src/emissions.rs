@@ -63,6 +63,8 @@ pub struct EmissionEstimate {
     pub reduction_t_per_year_unrounded: Decimal,
     pub durable_years: Option<u32>,
     pub durable_years_source: Option<String>,
+    /// How far the rule pack's durable years can be trusted (`None` when the user gave them).
+    pub durable_years_status: Option<Status>,
     pub lifetime_reduction_t: Option<Decimal>,
     pub inputs: Vec<InputShown>,
     /// Names of inputs that are unverified reference defaults.
@@ -231,10 +233,13 @@ pub fn estimate(
     let er = re - pe;
     let asset = rules.durable_asset(&m.durable_years);
     let years = durable_years.or_else(|| asset.and_then(|a| a.years));
-    let durable_years_source = match (durable_years, asset) {
-        (Some(_), _) => Some("given by the user".to_string()),
-        (None, Some(a)) if a.years.is_some() => Some(format!("{} ({})", a.name_en, a.source)),
-        _ => None,
+    let (durable_years_source, durable_years_status) = match (durable_years, asset) {
+        (Some(_), _) => (Some("given by the user".to_string()), None),
+        (None, Some(a)) if a.years.is_some() => (
+            Some(format!("{} ({})", a.name_en, a.source)),
+            Some(a.status),
+        ),
+        _ => (None, None),
     };
     Ok(EmissionEstimate {
         methodology: m.id.clone(),
@@ -246,6 +251,7 @@ pub fn estimate(
         reduction_t_per_year_unrounded: er.normalize(),
         durable_years: years,
         durable_years_source,
+        durable_years_status,
         lifetime_reduction_t: years.map(|y| (er * Decimal::from(y)).floor()),
         unverified_inputs: inputs
             .iter()

@@ -242,11 +242,21 @@ impl Rules {
         }
         let units = UnitCatalogue::shipped();
         for m in &self.methodologies {
-            if self.durable_asset(&m.durable_years).is_none() {
-                return Err(format!(
-                    "methodology {}: unknown durable-years key {}",
-                    m.id, m.durable_years
-                ));
+            // An estimate that leaves the durable years empty takes these.
+            match self.durable_asset(&m.durable_years) {
+                None => {
+                    return Err(format!(
+                        "methodology {}: unknown durable-years key {}",
+                        m.id, m.durable_years
+                    ))
+                }
+                Some(a) if a.years.is_none() => {
+                    return Err(format!(
+                        "methodology {}: durable-years {} gives no years",
+                        m.id, m.durable_years
+                    ))
+                }
+                Some(_) => {}
             }
             for p in &m.params {
                 if units.unit(&p.unit).is_none() {

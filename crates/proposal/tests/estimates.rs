@@ -105,6 +105,33 @@ fn the_grid_factor_defaults_to_the_host_countrys_newest() {
 }
 
 #[test]
+fn empty_durable_years_mean_the_rule_packs() {
+    let mut c = case(json!({"capex": "150000000", "currency": "JPY", "similar_projects": 1}));
+    c.store
+        .edit(
+            "estimate",
+            &c.estimate,
+            fields(json!({"durable_years": ""})),
+        )
+        .unwrap();
+    let r = evaluate(&c.store, Rules::shipped(), &c.estimate, today()).unwrap();
+    let e = r.emissions.expect("computes");
+    // Water-supply business equipment: 18 years in the pack, flagged unverified.
+    assert_eq!(e.durable_years, Some(18));
+    assert_eq!(
+        e.durable_years_status,
+        Some(fieldbook_estimate::rules::Status::Unverified)
+    );
+    assert!(e.durable_years_source.unwrap().contains("Annex Table 2"));
+    assert_eq!(e.lifetime_reduction_t, Some(d("29901")));
+    assert!(
+        r.cost_effectiveness.is_some(),
+        "{:?}",
+        r.cost_effectiveness_error
+    );
+}
+
+#[test]
 fn money_converts_only_at_a_recorded_rate_the_newest_first() {
     let mut c = case(json!({}));
     let s = &mut c.store;
