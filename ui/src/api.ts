@@ -388,6 +388,8 @@ export interface FieldError {
   field: string;
   code: string;
   message: string;
+  /** Values the translated message names (a unit that does not fit: quantity, unit, allowed). */
+  params?: Record<string, string>;
 }
 
 export interface ApiError {

@@ -3,7 +3,7 @@
 // value the user types with its source. A row is an estimate_input record made,
 // changed or deleted through the generic commands; no record means the default.
 
-import { api, toApiError, type ApiError, type Candidate, type EstimateReport, type Methodology, type MethodologyParam, type Rec, type Value } from './api';
+import { api, toApiError, type ApiError, type Candidate, type FieldError, type EstimateReport, type Methodology, type MethodologyParam, type Rec, type Value } from './api';
 import { h, replace } from './dom';
 import { enumLabel, formatDecimal, getLang, kindLabel, t } from './i18n';
 import { errorText, setStatus, showError } from './status';
@@ -162,8 +162,8 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       },
       showError(err) {
         const byField: Record<string, HTMLElement> = { value: valueInput, source: sourceText, measurement_id: measurementSelect, monitoring: monitoringSelect };
-        const list = err.errors.length > 0 ? err.errors : [{ field: err.field ?? '', code: err.code, message: err.message }];
-        errorEl.textContent = list.map((fe) => errorText(fe)).join(' · ');
+        const list: FieldError[] = err.errors.length > 0 ? err.errors : [{ field: err.field ?? '', code: err.code, message: err.message }];
+        errorEl.textContent = list.map((fe) => errorText(fe, fe.params)).join(' · ');
         errorEl.hidden = false;
         for (const fe of list) byField[fe.field]?.setAttribute('aria-invalid', 'true');
       },

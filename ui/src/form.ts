@@ -461,7 +461,7 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
     const list = err.errors.length > 0 ? err.errors : err.field ? [{ field: err.field, code: err.code, message: err.message }] : [];
     for (const fe of list) {
       const fs = spec.fields.find((f) => f.name === fe.field);
-      const params: Record<string, string | number> = {};
+      const params: Record<string, string | number> = { ...fe.params };
       if (fs?.min !== undefined) params.min = fs.min;
       if (fs?.max !== undefined) params.max = fs.max;
       if (setFieldError(fe.field, errorText(fe, params))) {

@@ -1,13 +1,18 @@
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 /// A value a user gave that Fieldbook cannot accept. `code` is stable and is what
-/// the UI translates; `message` is the English one-liner the CLI prints.
+/// the UI translates (with `params` filled in); `message` is the English
+/// one-liner the CLI prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct ValidationError {
     pub field: String,
     pub code: &'static str,
     pub message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<&'static str, String>,
 }
 
 impl ValidationError {
@@ -16,7 +21,14 @@ impl ValidationError {
             field: field.to_string(),
             code,
             message: message.into(),
+            params: BTreeMap::new(),
         }
+    }
+
+    /// Adds a value the translated message names.
+    pub fn with_param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.params.insert(name, value.into());
+        self
     }
 }
 

@@ -599,6 +599,13 @@ pub const KINDS: &[KindSpec] = &[
     },
 ];
 
+/// (kind, quantity field, unit field): records whose unit must fit the kind of
+/// quantity the other field names (`quantities.rs`), checked on every local write.
+pub const UNIT_OF_QUANTITY: &[(&str, &str, &str)] = &[
+    ("measurement", "quantity", "unit"),
+    ("parameter", "name", "unit"),
+];
+
 /// The kind called `name`, or `None`.
 pub fn kind(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == name)
@@ -628,6 +635,15 @@ mod tests {
             for name in k.title {
                 assert!(k.field(name).is_some(), "{}.{name}", k.name);
             }
+        }
+    }
+
+    #[test]
+    fn unit_of_quantity_names_unit_fields() {
+        for (k, quantity, unit) in UNIT_OF_QUANTITY {
+            let k = kind(k).unwrap();
+            assert_eq!(k.field(quantity).unwrap().ty, FieldType::Text);
+            assert_eq!(k.field(unit).unwrap().ty, FieldType::Unit);
         }
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod kinds;
 pub mod op;
+pub mod quantities;
 pub mod units;
 pub mod validate;
 

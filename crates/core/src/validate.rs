@@ -12,7 +12,8 @@ use crate::catalogue::TechnologyCatalogue;
 use crate::coordinate::{self, Axis};
 use crate::error::ValidationError;
 use crate::ids::is_record_id;
-use crate::kinds::{FieldSpec, FieldType};
+use crate::kinds::{FieldSpec, FieldType, KindSpec, UNIT_OF_QUANTITY};
+use crate::quantities::QuantityCatalogue;
 use crate::units::UnitCatalogue;
 
 /// Longest text a single field takes: a pasted report chapter fits, a binary does not.
@@ -213,6 +214,41 @@ pub fn normalise(spec: &FieldSpec, input: &Value) -> Result<Stored, ValidationEr
     Ok(stored)
 }
 
+/// Whether [`check_record`] looks at `field` of `kind` (a write of any other
+/// field need not read the record).
+pub fn checked_across(kind: &str, field: &str) -> bool {
+    UNIT_OF_QUANTITY
+        .iter()
+        .any(|(k, q, u)| *k == kind && (*q == field || *u == field))
+}
+
+/// Checks what no field can check alone, over a record's normalised values: a
+/// unit must fit the kind of quantity the record names ("Flow rate" in kWh is
+/// refused). `value` gives a field's value as it will be stored.
+pub fn check_record<'a>(
+    kind: &KindSpec,
+    value: impl Fn(&str) -> Option<&'a Stored>,
+) -> Result<(), ValidationError> {
+    for (_, quantity_field, unit_field) in UNIT_OF_QUANTITY.iter().filter(|(k, ..)| *k == kind.name)
+    {
+        let (Some(quantity), Some(unit)) = (
+            value(quantity_field).and_then(Stored::as_text),
+            value(unit_field).and_then(Stored::as_text),
+        ) else {
+            continue;
+        };
+        QuantityCatalogue::shipped()
+            .check(quantity, unit)
+            .map_err(|m| {
+                ValidationError::new(unit_field, "unit_mismatch", m.to_string())
+                    .with_param("quantity", quantity)
+                    .with_param("unit", unit)
+                    .with_param("allowed", m.allowed)
+            })?;
+    }
+    Ok(())
+}
+
 fn check_id(spec: &FieldSpec, id: &str) -> Result<(), ValidationError> {
     if is_record_id(id) {
         Ok(())
@@ -333,6 +369,29 @@ mod tests {
             "unknown_technology"
         );
         assert_eq!(code("contact", "email", json!("a@b")), "bad_email");
+    }
+
+    #[test]
+    fn a_records_unit_must_fit_its_quantity() {
+        let measurement = kind("measurement").unwrap();
+        let check = |q: &str, u: &str| {
+            let (q, u) = (Stored::Text(q.into()), Stored::Text(u.into()));
+            check_record(measurement, |f| match f {
+                "quantity" => Some(&q),
+                "unit" => Some(&u),
+                _ => None,
+            })
+        };
+        let err = check("Flow rate", "kWh").unwrap_err();
+        assert_eq!((err.field.as_str(), err.code), ("unit", "unit_mismatch"));
+        assert_eq!(err.params["quantity"], "Flow rate");
+        assert!(err.params["allowed"].contains("m3/h"));
+        assert!(check("Flow rate", "m3/h").is_ok());
+        assert!(check("Pump number 3 reading", "kWh").is_ok());
+        // Other kinds and fields have no such pair.
+        assert!(check_record(kind("visit").unwrap(), |_| None).is_ok());
+        assert!(checked_across("measurement", "unit"));
+        assert!(!checked_across("measurement", "notes"));
     }
 
     #[test]

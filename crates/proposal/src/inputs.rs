@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use fieldbook_core::quantities::QuantityCatalogue;
 use fieldbook_core::units::UnitCatalogue;
 use fieldbook_estimate::emissions::{Input, MonitoringOption, Provenance};
 use fieldbook_estimate::rules::{Param, Rules};
@@ -137,7 +138,9 @@ pub struct ParamCandidates {
 }
 
 /// For each parameter of `methodology`, the study's measurements whose unit
-/// converts to the parameter's — what the estimate form offers to link.
+/// converts to the parameter's — what the estimate form offers to link. A
+/// measurement whose unit does not fit its own quantity (written before that
+/// was checked, or on a laptop that did not check it) is offered for nothing.
 pub fn measurement_candidates(
     store: &Store,
     rules: &Rules,
@@ -148,9 +151,14 @@ pub fn measurement_candidates(
         .methodology(methodology)
         .ok_or_else(|| InputError::UnknownMethodology(methodology.to_string()))?;
     let mut measured = Vec::new();
+    let quantities = QuantityCatalogue::shipped();
     for finding in children(store, "finding", study_id)? {
         for measurement in children(store, "measurement", &finding.id)? {
-            measured.push((finding.title.clone(), measurement));
+            let quantity = text(&measurement, "quantity").unwrap_or_default();
+            let unit = text(&measurement, "unit").unwrap_or_default();
+            if quantities.check(quantity, unit).is_ok() {
+                measured.push((finding.title.clone(), measurement));
+            }
         }
     }
     Ok(m.params

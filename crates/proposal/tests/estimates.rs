@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use fieldbook_estimate::rules::Rules;
 use fieldbook_estimate::Decimal;
-use fieldbook_proposal::{convert, evaluate, MoneyError};
+use fieldbook_proposal::{convert, evaluate, measurement_candidates, MoneyError};
 use fieldbook_store::Store;
 use serde_json::{json, Map, Value};
 
@@ -129,6 +129,53 @@ fn empty_durable_years_mean_the_rule_packs() {
         "{:?}",
         r.cost_effectiveness_error
     );
+}
+
+#[test]
+fn an_input_is_offered_only_measurements_that_convert_to_its_unit() {
+    let mut c = case(json!({}));
+    let est = c.store.get("estimate", &c.estimate).unwrap();
+    let study = est.fields["study_id"].as_str().unwrap().to_string();
+    let finding = c
+        .store
+        .create(
+            "finding",
+            fields(json!({"study_id": study, "sector": "water", "title": "Intake"})),
+        )
+        .unwrap();
+    let mut measure = |quantity: &str, value: &str, unit: &str| {
+        c.store
+            .create(
+                "measurement",
+                fields(json!({"finding_id": finding, "quantity": quantity, "value": value, "unit": unit})),
+            )
+            .map(|_| ())
+    };
+    measure("Electricity used, per year", "1200000", "kWh").unwrap();
+    measure("Flow rate", "850", "m3/h").unwrap();
+    assert!(measure("Flow rate", "850", "kWh").is_err());
+    let found =
+        measurement_candidates(&c.store, Rules::shipped(), "pump-efficiency", &study).unwrap();
+    let offered = |param: &str| -> Vec<(String, Decimal)> {
+        found
+            .iter()
+            .find(|p| p.param == param)
+            .unwrap()
+            .candidates
+            .iter()
+            .map(|m| (m.quantity.clone(), m.converted))
+            .collect()
+    };
+    assert_eq!(
+        offered("consumption_mwh"),
+        [("Electricity used, per year".to_string(), d("1200"))]
+    );
+    // A rate counts as the amount of one year: 850 m3/h × 8,760 h.
+    assert_eq!(
+        offered("volume_m3"),
+        [("Flow rate".to_string(), d("7446000"))]
+    );
+    assert!(offered("ef_t_per_mwh").is_empty());
 }
 
 #[test]

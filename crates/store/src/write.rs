@@ -10,7 +10,7 @@ use chrono::{SecondsFormat, Utc};
 use fieldbook_core::ids::{is_record_id, new_record_id, Hlc};
 use fieldbook_core::kinds::{self, FieldSpec, FieldType, KindSpec, KINDS};
 use fieldbook_core::op::{Op, OpKind, OP_SCHEMA_VERSION};
-use fieldbook_core::validate::{normalise, Stored};
+use fieldbook_core::validate::{check_record, checked_across, normalise, Stored};
 use fieldbook_core::{ValidationError, ValidationErrors};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Deserialize;
@@ -530,6 +530,7 @@ impl<'t> Writer<'t> {
                     return Ok(Some(SkipReason::ChangedSince));
                 }
                 let prev = stored_from_log(c.prev.as_deref());
+                self.check_record_with(kind, id, field, &prev)?;
                 self.check_references(field, &prev)?;
                 self.set_stored(kind, id, field, prev).map(|()| None)
             }
@@ -566,6 +567,7 @@ impl<'t> Writer<'t> {
                 let field = field_spec(kind, &field)?;
                 let stored = normalise(field, &value).map_err(ValidationErrors::from)?;
                 self.require_live(kind, &id)?;
+                self.check_record_with(kind, &id, field, &stored)?;
                 self.check_references(field, &stored)?;
                 self.set_stored(kind, &id, field, stored)?;
                 Ok(id)
@@ -614,6 +616,10 @@ impl<'t> Writer<'t> {
                 Ok(v) => values.push((spec, v)),
                 Err(e) => errors.push(e),
             }
+        }
+        if errors.is_empty() {
+            let value = |f: &str| values.iter().find(|(s, _)| s.name == f).map(|(_, v)| v);
+            errors.extend(check_record(kind, value).err());
         }
         if !errors.is_empty() {
             return Err(ValidationErrors(errors).into());
@@ -887,6 +893,26 @@ impl<'t> Writer<'t> {
             .iter()
             .map(|spec| Ok((spec, self.current(kind, id, spec)?)))
             .collect()
+    }
+
+    /// The checks across fields ([`check_record`]) on the record as it would
+    /// be with `field` set to `value`.
+    fn check_record_with(
+        &self,
+        kind: &'static KindSpec,
+        id: &str,
+        field: &FieldSpec,
+        value: &Stored,
+    ) -> Result<()> {
+        if !checked_across(kind.name, field.name) {
+            return Ok(());
+        }
+        let values = self.current_values(kind, id)?;
+        check_record(kind, |f| match f == field.name {
+            true => Some(value),
+            false => values.iter().find(|(s, _)| s.name == f).map(|(_, v)| v),
+        })
+        .map_err(|e| ValidationErrors::from(e).into())
     }
 
     fn in_conflict(&self, id: &str, field: &str) -> Result<bool> {

@@ -119,6 +119,66 @@ fn bad_input_names_the_field_and_changes_nothing() {
 }
 
 #[test]
+fn a_unit_that_does_not_fit_the_quantity_is_refused() {
+    let mut f = fresh();
+    let (_, _, finding) = study_with_finding(&mut f.store);
+    let before = f.store.dump().unwrap();
+    let err = f
+        .store
+        .create(
+            "measurement",
+            fields(json!({"finding_id": finding, "quantity": "Flow rate", "value": "850", "unit": "kWh"})),
+        )
+        .unwrap_err();
+    assert_eq!(err.field(), Some("unit"));
+    assert!(
+        err.to_string().contains(
+            "a flow rate is measured in L/yr, kL/yr, m3/yr, m3/day, m3/h or Nm3/yr, not kWh"
+        ),
+        "{err}"
+    );
+    assert_eq!(f.store.dump().unwrap(), before);
+
+    // Edits are checked against the rest of the record, either field first.
+    let flow = f
+        .store
+        .create(
+            "measurement",
+            fields(json!({"finding_id": finding, "quantity": "Flow rate", "value": "850", "unit": "m3/h"})),
+        )
+        .unwrap();
+    let err = f
+        .store
+        .edit("measurement", &flow, fields(json!({"unit": "kWh"})))
+        .unwrap_err();
+    assert!(err.to_string().contains("not kWh"), "{err}");
+    let energy = f
+        .store
+        .create(
+            "measurement",
+            fields(json!({"finding_id": finding, "quantity": "Electricity used", "value": "850", "unit": "kWh"})),
+        )
+        .unwrap();
+    let err = f
+        .store
+        .edit(
+            "measurement",
+            &energy,
+            fields(json!({"quantity": "Flow rate at the intake"})),
+        )
+        .unwrap_err();
+    assert_eq!(err.field(), Some("unit"));
+    // A quantity of no known kind takes any unit.
+    f.store
+        .edit(
+            "measurement",
+            &energy,
+            fields(json!({"quantity": "Meter reading, pump 3"})),
+        )
+        .unwrap();
+}
+
+#[test]
 fn references_must_point_at_live_records() {
     let mut f = fresh();
     let (study, _, _) = study_with_finding(&mut f.store);
