@@ -100,9 +100,30 @@ export interface AppInfo {
   language: string;
 }
 
+/** Why an undo (or redo) left one change as it was. */
+export type SkipReason =
+  | { code: 'changed_since' }
+  | { code: 'in_trash' }
+  | { code: 'not_in_trash' }
+  | { code: 'refused'; message: string };
+
+export interface Skipped {
+  kind: string;
+  record_id: string;
+  field: string | null;
+  reason: SkipReason;
+}
+
+/** What an undo or a redo did. */
 export interface UndoOutcome {
+  /** The action taken back or done again ("Edit finding title"). */
   label: string;
+  /** The records it touched, as [kind, id]. */
   records: [string, string][];
+  /** The title of the record the action was about. */
+  title: string | null;
+  /** Changes that no longer applied and were left as they are. */
+  skipped: Skipped[];
 }
 
 export type Verdict = 'fits' | 'unknown' | 'does_not_fit';
@@ -473,6 +494,8 @@ export const api = {
   restore: (kind: string, id: string) => write<null>('restore_record', { kind, id }),
   trash: () => call<Rec[]>('trash'),
   undo: () => write<UndoOutcome | null>('undo'),
+  /** Takes back the last undo, unless a new change was made since. */
+  redo: () => write<UndoOutcome | null>('redo'),
   search: (text: string) => call<Hit[]>('search', { text }),
   pickAttachment: (findingId: string, role: 'photo' | 'document') =>
     write<Rec | null>('pick_attachment', { findingId, role }),

@@ -7,6 +7,7 @@ import { api, toApiError, type ApiError, type Candidate, type FieldError, type E
 import { h, replace } from './dom';
 import { enumLabel, formatDecimal, getLang, kindLabel, t } from './i18n';
 import { errorText, setStatus, showError } from './status';
+import { undoAction } from './undo';
 
 export type Source = 'default' | 'measurement' | 'typed';
 
@@ -349,7 +350,7 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
                         queue = queue.then(async () => {
                           try {
                             await api.remove('estimate_input', r.id);
-                            setStatus({ text: t('status.moved_to_trash', { title: `${kindLabel('estimate_input')} ${str(r.fields.name)}` }) });
+                            setStatus({ text: t('status.moved_to_trash', { title: `${kindLabel('estimate_input')} ${str(r.fields.name)}` }), action: undoAction() });
                             await written();
                           } catch (e) {
                             showError(toApiError(e));

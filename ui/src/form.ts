@@ -19,6 +19,7 @@ import {
 } from './i18n';
 import { DUTY_FIELDS, kindSpec, schema, unitGroups } from './schema';
 import { errorText, setStatus, showError } from './status';
+import { undoAction } from './undo';
 
 export interface FormContext {
   /** The open study: refs to visits, findings and needs offer only its records. */
@@ -614,7 +615,7 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
           if (!record) return;
           try {
             await api.remove(kind, record.id);
-            setStatus({ text: t('status.moved_to_trash', { title: record.title || kindLabel(kind) }) });
+            setStatus({ text: t('status.moved_to_trash', { title: record.title || kindLabel(kind) }), action: undoAction() });
             opts.onDeleted?.(record);
           } catch (e) {
             showError(toApiError(e));

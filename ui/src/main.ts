@@ -1,13 +1,14 @@
 // Fieldbook's UI: the shell (sidebar, header), search, shortcuts, language, undo.
 
 import './style.css';
-import { api, toApiError, type Hit, type UndoOutcome } from './api';
+import { api, toApiError, type Hit } from './api';
 import { mountConflictCount } from './conflicts';
 import { debounce, h, icon, isTextEntry, replace } from './dom';
-import { getLang, has, kindLabel, setLang, t } from './i18n';
+import { getLang, kindLabel, setLang, t } from './i18n';
 import { mountLayout, navLabel, type NavTarget } from './layout';
 import { openRecord, renderRoute } from './pages';
 import { currentPage, navigate, rerender, setRenderer, type Route } from './router';
+import { redo, undo } from './undo';
 import { setSchema } from './schema';
 import { clearBanner, mountStatus, setStatus, showError } from './status';
 
@@ -119,15 +120,28 @@ function buildShell(): void {
     h(
       'div',
       { class: 'sidebar-foot' },
-      translated(
-        h(
-          'button',
-          { type: 'button', class: 'btn btn-quiet undo-btn', 'data-testid': 'undo', onclick: () => void doUndo() },
-          icon('undo'),
-          translated(h('span'), (el) => (el.textContent = t('action.undo'))),
-          h('kbd', null, 'Ctrl Z'),
+      h(
+        'div',
+        { class: 'undo-redo' },
+        translated(
+          h(
+            'button',
+            { type: 'button', class: 'btn btn-quiet undo-btn', 'data-testid': 'undo', onclick: () => void undo() },
+            icon('undo'),
+            translated(h('span'), (el) => (el.textContent = t('action.undo'))),
+            h('kbd', null, 'Ctrl Z'),
+          ),
+          (el) => (el.title = t('action.undo_hint')),
         ),
-        (el) => (el.title = t('action.undo_hint')),
+        translated(
+          h(
+            'button',
+            { type: 'button', class: 'btn btn-quiet redo-btn', 'data-testid': 'redo', onclick: () => void redo() },
+            icon('redo'),
+            translated(h('span'), (el) => (el.textContent = t('action.redo'))),
+          ),
+          (el) => (el.title = t('action.redo_hint')),
+        ),
       ),
       translated(h('div', { class: 'lang', role: 'group' }, langButton('en', 'EN'), langButton('ja', '日本語')), (el) =>
         el.setAttribute('aria-label', t('lang.label')),
@@ -281,44 +295,7 @@ function showResults(hits: Hit[]): void {
   searchResults.hidden = false;
 }
 
-// ---------------------------------------------------------------- undo, language
-
-function undoMessage(out: UndoOutcome): string {
-  const m = /^(Create|Edit|Delete|Restore) (\w+)(?: (\w+))?$/.exec(out.label);
-  if (m) {
-    const [, verb, kind, field] = m;
-    const k = kindLabel(kind ?? '');
-    if (verb === 'Edit' && field) {
-      const f = has(`field.${kind}.${field}`) ? t(`field.${kind}.${field}`) : t(`field.${field}`);
-      return t('undo.edit_field', { kind: k, field: f });
-    }
-    if (verb === 'Create') return t('undo.create', { kind: k });
-    if (verb === 'Delete') return t('undo.delete', { kind: k });
-    if (verb === 'Restore') return t('undo.restore', { kind: k });
-    return t('undo.edit', { kind: k });
-  }
-  return t('undo.done');
-}
-
-let undoing = false;
-
-async function doUndo(): Promise<void> {
-  if (undoing) return;
-  undoing = true;
-  try {
-    const out = await api.undo();
-    if (!out) {
-      setStatus({ text: t('undo.nothing') });
-      return;
-    }
-    setStatus({ text: undoMessage(out) });
-    await (currentPage()?.refresh() ?? rerender());
-  } catch (e) {
-    showError(toApiError(e));
-  } finally {
-    undoing = false;
-  }
-}
+// ---------------------------------------------------------------- language
 
 async function switchLanguage(lang: 'en' | 'ja'): Promise<void> {
   if (lang === getLang()) return;
@@ -348,10 +325,10 @@ function onKey(ev: KeyboardEvent): void {
     ev.preventDefault();
     const page = currentPage();
     if (page?.newRecord) page.newRecord();
-  } else if (key === 'z' && !ev.shiftKey) {
-    if (isTextEntry(document.activeElement)) return; // the field's own undo
+  } else if (key === 'z' || key === 'y') {
+    if (isTextEntry(document.activeElement)) return; // the field's own undo and redo
     ev.preventDefault();
-    void doUndo();
+    void (key === 'z' && !ev.shiftKey ? undo() : redo());
   }
 }
 

@@ -15,8 +15,15 @@ export function mountStatus(status: HTMLElement, banner: HTMLElement): void {
 
 export type SaveState = 'saving' | 'saved' | 'failed';
 
-/** Shows a save state, or any short message (undo, trash). */
-export function setStatus(state: SaveState | { text: string }): void {
+/** A button beside a message that takes back what it reports (Undo, Redo). */
+export interface StatusAction {
+  label: string;
+  testid: string;
+  run: () => void;
+}
+
+/** Shows a save state, or any short message (undo, trash), with a button when given. */
+export function setStatus(state: SaveState | { text: string; action?: StatusAction }): void {
   if (!statusEl) return;
   window.clearTimeout(statusTimer);
   const text =
@@ -27,7 +34,23 @@ export function setStatus(state: SaveState | { text: string }): void {
         : state === 'saved'
           ? t('status.saved')
           : t('status.failed');
-  statusEl.textContent = text;
+  const action = typeof state === 'object' ? state.action : undefined;
+  replace(
+    statusEl,
+    h('span', { class: 'status-text', 'data-testid': 'status-text' }, text),
+    action
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-small btn-quiet status-action',
+            'data-testid': action.testid,
+            onclick: () => action.run(),
+          },
+          action.label,
+        )
+      : null,
+  );
   statusEl.dataset.state = typeof state === 'object' ? 'info' : state;
   statusEl.title = new Date().toLocaleTimeString();
   if (state !== 'saving' && state !== 'failed') {
@@ -70,6 +93,20 @@ export function showError(err: ApiError | { code: string; message: string }): vo
       { class: 'banner', role: 'alert', 'data-testid': 'error', 'data-code': err.code },
       h('div', { class: 'banner-text' }, h('strong', null, main), detail && h('div', { class: 'banner-detail' }, detail)),
       close,
+    ),
+  );
+}
+
+/** A notice that is not an error: a title and the items it lists (what an undo left as it was). */
+export function showNotice(title: string, items: string[], testid: string): void {
+  if (!bannerEl) return;
+  replace(
+    bannerEl,
+    h(
+      'div',
+      { class: 'banner banner-info', role: 'status', 'data-testid': testid },
+      h('div', { class: 'banner-text' }, h('strong', null, title), h('ul', { class: 'banner-list' }, items.map((x) => h('li', null, x)))),
+      h('button', { type: 'button', class: 'banner-close', 'aria-label': t('action.dismiss'), title: t('action.dismiss'), onclick: () => clearBanner() }, '×'),
     ),
   );
 }
