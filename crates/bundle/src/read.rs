@@ -35,15 +35,25 @@ fn status(keys: &dyn KeyRing, actor: &str) -> Result<[u8; 32], BundleError> {
     }
 }
 
-/// Reads and verifies a bundle file; see the crate documentation for the
-/// order of the checks. `Ok` means every op, checkpoint and attachment is
-/// exactly what its author and the sender made, and may be applied.
-pub fn read(
+/// Checks 1–4 of [`read`]: the file is whole, for this project, signed by
+/// its sender as `keys` knows it, and its header well formed. For a reader
+/// that must know who signed a file before it looks at what the header says
+/// (its roster), without decrypting anything.
+pub fn read_header(
     bytes: &[u8],
     project: &ProjectKey,
     keys: &dyn KeyRing,
     limits: &Limits,
-) -> Result<Bundle, BundleError> {
+) -> Result<Header, BundleError> {
+    Ok(signed_header(bytes, project, keys, limits)?.1)
+}
+
+fn signed_header<'a>(
+    bytes: &'a [u8],
+    project: &ProjectKey,
+    keys: &dyn KeyRing,
+    limits: &Limits,
+) -> Result<(format::Frame<'a>, Header), BundleError> {
     // 1. Magic, version, lengths.
     let frame = format::frame(bytes, limits.max_header_bytes)?;
     // 2. Trailer hash: the file is whole and undamaged.
@@ -82,6 +92,19 @@ pub fn read(
             limit: limits.max_ops,
         });
     }
+    Ok((frame, header))
+}
+
+/// Reads and verifies a bundle file; see the crate documentation for the
+/// order of the checks. `Ok` means every op, checkpoint and attachment is
+/// exactly what its author and the sender made, and may be applied.
+pub fn read(
+    bytes: &[u8],
+    project: &ProjectKey,
+    keys: &dyn KeyRing,
+    limits: &Limits,
+) -> Result<Bundle, BundleError> {
+    let (frame, header) = signed_header(bytes, project, keys, limits)?;
 
     // 4. Sections: OPS, CHECKPOINTS, then one BLOB per listed attachment.
     let mut ops_body = None;

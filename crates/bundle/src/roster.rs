@@ -1,8 +1,12 @@
 //! The team's roster as it travels in every bundle header: who is enrolled
 //! and who is revoked, each entry signed by the member who enrolled or revoked
 //! that device. A laptop accepts an entry only when its signer is a device it
-//! already trusts, so trust spreads from the inviter a laptop joined through,
-//! and a sender cannot enrol or revoke anyone by itself.
+//! trusts, so trust spreads from the team's first device (whose invite every
+//! laptop opened), and a sender cannot enrol or revoke anyone by itself.
+//! [`trust`] decides over the whole set of entries at once, so every laptop
+//! holding the same entries sees the same team.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -64,81 +68,176 @@ impl RosterEntry {
     }
 }
 
-/// The roster entries a laptop can trust, given the devices it trusts already
-/// (`known`): repeatedly, an entry signed by an active known device — or by a
-/// device enrolled by an earlier accepted entry — is accepted. Revocations
-/// come out with `revoked: true`; an entry whose signer is not trusted is
-/// left out.
-pub fn trusted_entries(
-    project_id: &str,
-    known: &dyn KeyRing,
-    roster: &[RosterEntry],
-) -> Vec<RosterEntry> {
-    let mut accepted: Vec<RosterEntry> = Vec::new();
-    let mut progress = true;
-    while progress {
-        progress = false;
-        for entry in roster {
-            if accepted.contains(entry) {
-                continue;
-            }
-            let revoked_here = |actor: &str| {
-                accepted
-                    .iter()
-                    .any(|a| a.revoked && a.device.actor == actor)
-            };
-            if revoked_here(&entry.signer) {
-                continue;
-            }
-            let signer_key = match known.device(&entry.signer) {
-                DeviceStatus::Active(k) => Some(k),
-                DeviceStatus::Revoked => None,
-                DeviceStatus::Unknown => accepted
-                    .iter()
-                    .find(|a| !a.revoked && a.device.actor == entry.signer)
-                    .map(|a| a.device.public_key),
-            };
-            if signer_key.is_some_and(|k| entry.verify(project_id, &k)) {
-                accepted.push(entry.clone());
-                progress = true;
-            }
-        }
-    }
-    accepted
+/// The one device every laptop of a team trusts without a roster entry: the
+/// team's first device (the admin: the laptop that started the team, whose
+/// invite every other laptop opened). All trust comes from it, so laptops
+/// holding the same roster entries see the same team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    pub actor: String,
+    pub key: [u8; 32],
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keys::MemKeyRing;
+/// Who a laptop trusts, decided from the admin and every roster entry it
+/// holds, taken as a set: the same entries give the same team on every
+/// laptop whatever their order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trust {
+    /// The entries that hold, in roster order: enrolments of trusted devices
+    /// by trusted devices, and the revocations that count.
+    pub accepted: Vec<RosterEntry>,
+    /// Trusted devices and their keys.
+    pub active: BTreeMap<String, [u8; 32]>,
+    /// Devices revoked by a revocation that counts.
+    pub revoked: BTreeSet<String>,
+}
 
-    #[test]
-    fn trust_spreads_from_known_devices_and_cannot_be_forged() {
-        let (a, b, c, mallory) = (
-            DeviceKey::generate(),
-            DeviceKey::generate(),
-            DeviceKey::generate(),
-            DeviceKey::generate(),
-        );
-        let member = |actor: &str, k: &DeviceKey| Member::new(actor, k, actor);
-        let p = "project";
-        let b_by_a = RosterEntry::sign(p, &member("b", &b), false, "a", &a);
-        let c_by_b = RosterEntry::sign(p, &member("c", &c), false, "b", &b);
-        let m_by_m = RosterEntry::sign(p, &member("m", &mallory), false, "m", &mallory);
-        let mut forged = b_by_a.clone();
-        forged.device.public_key = mallory.public();
-        let mut known = MemKeyRing::new();
-        known.add("a", a.public());
-        // Listed backwards: the fixpoint still finds c through b.
-        let roster = [c_by_b.clone(), m_by_m, forged, b_by_a.clone()];
-        let got = trusted_entries(p, &known, &roster);
-        assert_eq!(got, vec![b_by_a.clone(), c_by_b.clone()]);
-        // Another project's entries do not verify.
-        assert!(trusted_entries("other", &known, &roster).is_empty());
-        // A revocation signed by a trusted member is accepted; what the
-        // revoked device signed afterwards is not.
-        let b_revoked = RosterEntry::sign(p, &member("b", &b), true, "a", &a);
-        let got = trusted_entries(p, &known, &[b_revoked.clone(), c_by_b]);
-        assert_eq!(got, vec![b_revoked]);
+impl KeyRing for Trust {
+    fn device(&self, actor: &str) -> DeviceStatus {
+        if self.revoked.contains(actor) {
+            return DeviceStatus::Revoked;
+        }
+        self.active
+            .get(actor)
+            .map_or(DeviceStatus::Unknown, |k| DeviceStatus::Active(*k))
+    }
+}
+
+/// The keys `actor` may sign with, as the roster names them (unchecked:
+/// cheap, to check a file's signature before any roster signature).
+pub fn candidate_keys(admin: &Admin, roster: &[RosterEntry], actor: &str) -> Vec<[u8; 32]> {
+    if actor == admin.actor {
+        return vec![admin.key];
+    }
+    let mut keys: Vec<[u8; 32]> = Vec::new();
+    for e in roster
+        .iter()
+        .filter(|e| !e.revoked && e.device.actor == actor)
+    {
+        if !keys.contains(&e.device.public_key) {
+            keys.push(e.device.public_key);
+        }
+    }
+    keys
+}
+
+/// The one key each device goes by: the admin's own, else the key every
+/// enrolment of it names — counting only enrolments signed under a key
+/// their signer may sign with, and no self-enrolment but the admin's. A
+/// device enrolled under two keys has none (an impostor reusing its id
+/// cannot be told from it), and neither key counts.
+fn device_keys(
+    project_id: &str,
+    admin: &Admin,
+    roster: &[RosterEntry],
+) -> BTreeMap<String, [u8; 32]> {
+    let mut claims: BTreeMap<&str, BTreeSet<[u8; 32]>> = BTreeMap::new();
+    for e in roster
+        .iter()
+        .filter(|e| !e.revoked && e.signer != e.device.actor)
+    {
+        let signed = candidate_keys(admin, roster, &e.signer)
+            .iter()
+            .any(|k| e.verify(project_id, k));
+        if signed {
+            claims
+                .entry(e.device.actor.as_str())
+                .or_default()
+                .insert(e.device.public_key);
+        }
+    }
+    let mut keys: BTreeMap<String, [u8; 32]> = claims
+        .into_iter()
+        .filter(|(actor, _)| *actor != admin.actor)
+        .filter_map(|(actor, ks)| {
+            let mut ks = ks.into_iter();
+            match (ks.next(), ks.next()) {
+                (Some(k), None) => Some((actor.to_string(), k)),
+                _ => None,
+            }
+        })
+        .collect();
+    keys.insert(admin.actor.clone(), admin.key);
+    keys
+}
+
+/// Decides the team over the whole roster, in three steps:
+/// 1. an entry counts only if it names its device under the device's one
+///    key and is signed under its signer's one key;
+/// 2. revocations: every device reachable from the admin through
+///    enrolments (revocations aside) may revoke a device it enrolled, and
+///    the admin any device but itself; every such revocation holds, all at
+///    once (two devices that enrolled each other and revoke each other are
+///    both revoked);
+/// 3. trust: reachable from the admin through enrolments signed by trusted
+///    devices, never through a revoked one (an enrolment signed by a
+///    revoked device does not count, whenever it was made).
+pub fn trust(project_id: &str, admin: &Admin, roster: &[RosterEntry]) -> Trust {
+    let keys = device_keys(project_id, admin, roster);
+    let mut valid: Vec<&RosterEntry> = Vec::new();
+    for e in roster {
+        let named_right = keys.get(&e.device.actor) == Some(&e.device.public_key);
+        let signed = keys.get(&e.signer).is_some_and(|k| e.verify(project_id, k));
+        if named_right && signed && !valid.contains(&e) {
+            valid.push(e);
+        }
+    }
+    let (revocations, enrolments): (Vec<&RosterEntry>, Vec<&RosterEntry>) =
+        valid.into_iter().partition(|e| e.revoked);
+    let reach = |revoked: &BTreeSet<String>| {
+        let mut trusted: BTreeSet<&str> = BTreeSet::from([admin.actor.as_str()]);
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for e in &enrolments {
+                let device = e.device.actor.as_str();
+                if trusted.contains(e.signer.as_str())
+                    && !revoked.contains(device)
+                    && trusted.insert(device)
+                {
+                    grew = true;
+                }
+            }
+        }
+        trusted
+    };
+    let before = reach(&BTreeSet::new());
+    let counts = |r: &RosterEntry| {
+        let (signer, device) = (r.signer.as_str(), r.device.actor.as_str());
+        before.contains(signer)
+            && device != admin.actor
+            && (signer == admin.actor
+                || enrolments
+                    .iter()
+                    .any(|e| e.signer == signer && e.device.actor == device))
+    };
+    let revocations: Vec<&RosterEntry> = revocations.into_iter().filter(|r| counts(r)).collect();
+    let revoked: BTreeSet<String> = revocations.iter().map(|r| r.device.actor.clone()).collect();
+    let trusted = reach(&revoked);
+    let accepted = roster
+        .iter()
+        .filter(|e| {
+            if e.revoked {
+                revocations.contains(e)
+            } else {
+                enrolments.contains(e)
+                    && trusted.contains(e.signer.as_str())
+                    && trusted.contains(e.device.actor.as_str())
+            }
+        })
+        .fold(Vec::new(), |mut out: Vec<RosterEntry>, e| {
+            if !out.contains(e) {
+                out.push(e.clone());
+            }
+            out
+        });
+    let active = trusted
+        .iter()
+        .filter_map(|a| keys.get(*a).map(|k| (a.to_string(), *k)))
+        .collect();
+    Trust {
+        accepted,
+        active,
+        revoked,
     }
 }

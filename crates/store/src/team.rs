@@ -70,7 +70,8 @@ impl Store {
     }
 
     /// Adds a device to the team (or updates its label). A revoked device
-    /// stays revoked: adding it again does not bring it back.
+    /// stays revoked: adding it again does not bring it back (see
+    /// [`Store::reinstate_team_device`]).
     pub fn add_team_device(
         &self,
         actor: &str,
@@ -85,6 +86,16 @@ impl Store {
             params![actor, public_key, label, added_by, now()],
         )?;
         Ok(())
+    }
+
+    /// Clears a device's revocation: for a device set aside because no one
+    /// trusted vouched for it any more, when someone trusted does again.
+    pub fn reinstate_team_device(&self, actor: &str) -> Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE team_device SET revoked_at = NULL WHERE actor = ?1",
+            params![actor],
+        )?;
+        Ok(changed > 0)
     }
 
     /// Revokes a device at `at` (now when `None`); the earliest revocation stands.

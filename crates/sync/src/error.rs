@@ -13,6 +13,10 @@ pub enum SyncError {
     OtherTeam(String),
     #[error("no device {0} in this team: see `fieldbook team show`")]
     NoSuchDevice(String),
+    #[error("device {0} is already in the team under another key: this request is not from that device (or the device lost its key and must join again, under a new id); it was not enrolled")]
+    DeviceKeyConflict(String),
+    #[error("this laptop cannot revoke device {actor}: {why}")]
+    RevokeNotAllowed { actor: String, why: &'static str },
     #[error("export cancelled: nothing was written")]
     Cancelled,
     #[error("the team settings of this laptop are damaged ({0}): restore the database from a backup or join again")]

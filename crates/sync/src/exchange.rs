@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use fieldbook_bundle::roster::trusted_entries;
+use fieldbook_bundle::roster::candidate_keys;
 use fieldbook_bundle::{
-    Blob, Bundle, Checkpoint, DeviceStatus, Header, KeyRing, Limits, DEFAULT_MAX_PART_BYTES,
+    Blob, Bundle, BundleError, Checkpoint, DeviceStatus, Header, KeyRing, Limits, MemKeyRing,
+    ProjectKey, DEFAULT_MAX_PART_BYTES,
 };
 use fieldbook_core::op::{Op, OpKind, OP_SCHEMA_VERSION};
 use fieldbook_store::{BundleLogEntry, ImportSummary, Store, StoredCheckpoint};
@@ -17,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::SyncError;
-use crate::team::{learn, roster, team, StoreKeyRing};
+use crate::team::{admin, current_trust, learn, roster, roster_with, team, team_trust};
 
 /// Who an export is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +86,7 @@ pub fn export(
         Target::All => BTreeMap::new(),
         Target::Peer(peer) => store.peer_have(peer)?,
     };
-    let keys = StoreKeyRing::of(store)?;
+    let keys = current_trust(store)?;
     let mut ops = Vec::new();
     let mut checkpoints = Vec::new();
     for (actor, run) in by_actor(store.ops_after(&have)?) {
@@ -256,22 +257,38 @@ pub fn import_reporting(
 ) -> Result<ImportReport, SyncError> {
     progress(Progress::Checking);
     let t = team(store)?;
+    let limits = Limits::default();
     let header = fieldbook_bundle::inspect(bytes)?;
-    // Devices the sender's roster vouches for, through members trusted here.
-    let known = StoreKeyRing::of(store)?;
-    let learned: Vec<_> = trusted_entries(&t.project_id, &known, &header.roster)
-        .into_iter()
-        .filter(|e| match known.device(&e.device.actor) {
-            DeviceStatus::Unknown => true,
-            DeviceStatus::Active(_) => e.revoked,
-            DeviceStatus::Revoked => false,
-        })
-        .collect();
-    let keys = Overlay {
-        base: &known,
-        learned: &learned,
+    let all = roster_with(store, &header.roster)?;
+    // The file is signed by the key its sender goes by (here, or in the
+    // roster it carries) before any roster signature is checked.
+    signed_by_sender(
+        bytes,
+        &t.key,
+        &limits,
+        &candidate_keys(&admin(store)?, &all, &header.sender_actor),
+        &header.sender_actor,
+    )?;
+    // The team with what the sender's roster adds, decided over the whole
+    // set; its entries stand even if the bundle itself is then refused (a
+    // revoked sender's roster still tells who revoked whom).
+    let before = current_trust(store)?;
+    let trust = team_trust(store, &all)?;
+    let bundle = match fieldbook_bundle::read(bytes, &t.key, &trust, &limits) {
+        Err(e @ BundleError::RevokedDevice { .. }) => {
+            if all.len() > roster(store)?.len() {
+                store.atomically(|store| learn(store, &trust, &all))?;
+            }
+            return Err(e.into());
+        }
+        other => other?,
     };
-    let bundle = fieldbook_bundle::read(bytes, &t.key, &keys, &Limits::default())?;
+    let devices_learned = trust
+        .active
+        .keys()
+        .filter(|a| !before.active.contains_key(*a))
+        .chain(trust.revoked.difference(&before.revoked))
+        .count();
     // Everything checked: photos first (atomic, idempotent files), then the ops.
     let mut photos_new = 0;
     let total = bundle.blobs.len();
@@ -293,7 +310,7 @@ pub fn import_reporting(
     // The ops and what the bundle taught, in one transaction.
     let summary = store.atomically(|store| {
         let summary = store.import_verified_ops(&bundle.ops)?;
-        learn(store, &learned)?;
+        learn(store, &trust, &all)?;
         for c in &bundle.checkpoints {
             store.save_checkpoint(&StoredCheckpoint {
                 actor: c.actor.clone(),
@@ -322,34 +339,30 @@ pub fn import_reporting(
         sender,
         summary,
         photos_new,
-        devices_learned: learned.len(),
+        devices_learned,
     })
 }
 
-/// The devices known here, plus those a bundle's roster introduced or revoked.
-struct Overlay<'a> {
-    base: &'a StoreKeyRing,
-    learned: &'a [fieldbook_bundle::roster::RosterEntry],
-}
-
-impl KeyRing for Overlay<'_> {
-    fn device(&self, actor: &str) -> DeviceStatus {
-        if self
-            .learned
-            .iter()
-            .any(|e| e.revoked && e.device.actor == actor)
-        {
-            return DeviceStatus::Revoked;
-        }
-        match self.base.device(actor) {
-            DeviceStatus::Unknown => self
-                .learned
-                .iter()
-                .find(|e| e.device.actor == actor)
-                .map_or(DeviceStatus::Unknown, |e| {
-                    DeviceStatus::Active(e.device.public_key)
-                }),
-            known => known,
+/// Checks that `bytes` is signed by `sender` under one of the keys the
+/// roster names for it (a device claimed under several keys counts under
+/// none, but the file's signature may still be checked against each).
+fn signed_by_sender(
+    bytes: &[u8],
+    project: &ProjectKey,
+    limits: &Limits,
+    keys: &[[u8; 32]],
+    sender: &str,
+) -> Result<(), SyncError> {
+    let mut last = BundleError::UnknownDevice {
+        actor: sender.to_string(),
+    };
+    for k in keys {
+        let mut ring = MemKeyRing::new();
+        ring.add(sender, *k);
+        match fieldbook_bundle::read_header(bytes, project, &ring, limits) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
         }
     }
+    Err(last.into())
 }

@@ -3,9 +3,9 @@
 //! local settings (never in a bundle); the devices of the team in its
 //! `team_device` table, each with the roster entry that vouches for it.
 
-use fieldbook_bundle::roster::RosterEntry;
+use fieldbook_bundle::roster::{trust, Admin, RosterEntry, Trust};
 use fieldbook_bundle::team::{Invite, JoinRequest, KdfParams, Member};
-use fieldbook_bundle::{fingerprint, DeviceKey, DeviceStatus, KeyRing, ProjectKey};
+use fieldbook_bundle::{fingerprint, DeviceKey, ProjectKey};
 use fieldbook_store::Store;
 use serde::Serialize;
 
@@ -83,7 +83,8 @@ fn join_team(
     Ok(())
 }
 
-/// The roster entries this laptop knows, as they travel in bundles.
+/// Every roster entry this laptop holds (from its own actions and every
+/// bundle whose sender's signature it checked), as they travel in bundles.
 pub(crate) fn roster(store: &Store) -> Result<Vec<RosterEntry>, SyncError> {
     Ok(store
         .setting(ROSTER)?
@@ -93,49 +94,91 @@ pub(crate) fn roster(store: &Store) -> Result<Vec<RosterEntry>, SyncError> {
         .unwrap_or_default())
 }
 
-/// Adds roster entries this laptop accepted (from its own actions or a
-/// bundle) to its roster and its team devices.
-pub(crate) fn learn(store: &Store, entries: &[RosterEntry]) -> Result<(), SyncError> {
+/// The team's first device, which this laptop trusts without a roster
+/// entry: the inviter it joined through (its row has no enroller and is not
+/// this laptop's), or this laptop if it started the team.
+pub(crate) fn admin(store: &Store) -> Result<Admin, SyncError> {
+    let me = store.device_id();
+    let devices = store.team_devices()?;
+    let d = devices
+        .iter()
+        .find(|d| d.actor != me && d.added_by.is_none())
+        .or_else(|| devices.iter().find(|d| d.actor == me))
+        .ok_or(SyncError::NoTeam)?;
+    let key = unhex32(&d.public_key).ok_or_else(|| SyncError::BadSettings("device key".into()))?;
+    Ok(Admin {
+        actor: d.actor.clone(),
+        key,
+    })
+}
+
+/// This laptop's roster with `incoming` entries added.
+pub(crate) fn roster_with(
+    store: &Store,
+    incoming: &[RosterEntry],
+) -> Result<Vec<RosterEntry>, SyncError> {
     let mut all = roster(store)?;
-    for e in entries {
+    for e in incoming {
         if !all.contains(e) {
             all.push(e.clone());
         }
-        if e.revoked {
-            store.revoke_team_device(&e.device.actor, None)?;
-        } else {
+    }
+    Ok(all)
+}
+
+/// The team as `roster` makes it, from this laptop's admin.
+pub(crate) fn team_trust(store: &Store, roster: &[RosterEntry]) -> Result<Trust, SyncError> {
+    let project_id = store.setting(PROJECT_ID)?.ok_or(SyncError::NoTeam)?;
+    Ok(trust(&project_id, &admin(store)?, roster))
+}
+
+/// The team as this laptop sees it.
+pub(crate) fn current_trust(store: &Store) -> Result<Trust, SyncError> {
+    team_trust(store, &roster(store)?)
+}
+
+/// Keeps `all` as this laptop's roster and brings its team devices in line
+/// with `trust`: trusted devices listed (with the member that enrolled
+/// them), revoked ones — and those no one trusted vouches for any more —
+/// marked revoked. Returns how many devices changed status.
+pub(crate) fn learn(store: &Store, trust: &Trust, all: &[RosterEntry]) -> Result<usize, SyncError> {
+    store.set_setting(
+        ROSTER,
+        &serde_json::to_string(all).expect("roster entries serialise"),
+    )?;
+    let me = store.device_id();
+    let devices = store.team_devices()?;
+    let mut changed = 0;
+    for e in trust.accepted.iter().filter(|e| !e.revoked) {
+        let actor = &e.device.actor;
+        let row = devices.iter().find(|d| &d.actor == actor);
+        if trust.active.contains_key(actor) && row.is_none_or(|d| d.revoked_at.is_some()) {
             store.add_team_device(
-                &e.device.actor,
+                actor,
                 &hex::encode(e.device.public_key),
                 &e.device.label,
                 Some(&e.signer),
             )?;
+            store.reinstate_team_device(actor)?;
+            changed += 1;
         }
     }
-    store.set_setting(
-        ROSTER,
-        &serde_json::to_string(&all).expect("roster entries serialise"),
-    )?;
+    // This laptop stays listed while it waits to be enrolled.
+    for d in devices.iter().filter(|d| d.revoked_at.is_none()) {
+        let untrusted = !trust.active.contains_key(&d.actor) && d.actor != me;
+        if untrusted || trust.revoked.contains(&d.actor) {
+            store.revoke_team_device(&d.actor, None)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Adds an entry this laptop signed to its roster.
+fn sign_and_learn(store: &Store, entry: RosterEntry) -> Result<(), SyncError> {
+    let all = roster_with(store, std::slice::from_ref(&entry))?;
+    learn(store, &team_trust(store, &all)?, &all)?;
     Ok(())
-}
-
-/// The team's devices as a bundle reader sees them.
-pub(crate) struct StoreKeyRing(Vec<fieldbook_store::TeamDevice>);
-
-impl StoreKeyRing {
-    pub fn of(store: &Store) -> Result<StoreKeyRing, SyncError> {
-        Ok(StoreKeyRing(store.team_devices()?))
-    }
-}
-
-impl KeyRing for StoreKeyRing {
-    fn device(&self, actor: &str) -> DeviceStatus {
-        match self.0.iter().find(|d| d.actor == actor) {
-            None => DeviceStatus::Unknown,
-            Some(d) if d.revoked_at.is_some() => DeviceStatus::Revoked,
-            Some(d) => unhex32(&d.public_key).map_or(DeviceStatus::Unknown, DeviceStatus::Active),
-        }
-    }
 }
 
 fn me(store: &Store, key: &DeviceKey, label: &str) -> Member {
@@ -160,15 +203,10 @@ pub fn init(
     join_team(store, &project_id, name, &project_key)?;
     // The first device vouches for itself; every other laptop takes it on
     // trust from the invite it opened with the passphrase.
-    learn(
+    store.add_team_device(store.device_id(), &hex::encode(key.public()), label, None)?;
+    sign_and_learn(
         store,
-        &[RosterEntry::sign(
-            &project_id,
-            &inviter,
-            false,
-            store.device_id(),
-            &key,
-        )],
+        RosterEntry::sign(&project_id, &inviter, false, store.device_id(), &key),
     )?;
     Ok(invite)
 }
@@ -201,12 +239,21 @@ pub fn join(
     ))
 }
 
-/// Enrols the device of a join request; returns it.
+/// Enrols the device of a join request; returns it. A request that names a
+/// device of the team under another key is refused: it is an impostor (or a
+/// laptop that lost its key, which must join again under a new id).
 pub fn add_device(store: &Store, request: &[u8]) -> Result<DeviceView, SyncError> {
     let t = team(store)?;
     let request = JoinRequest::verify(request)?;
     if request.project_id != t.project_id {
         return Err(SyncError::OtherTeam(request.project_id));
+    }
+    let known = store
+        .team_devices()?
+        .into_iter()
+        .find(|d| d.actor == request.device.actor);
+    if known.is_some_and(|d| d.public_key != hex::encode(request.device.public_key)) {
+        return Err(SyncError::DeviceKeyConflict(request.device.actor));
     }
     let entry = RosterEntry::sign(
         &t.project_id,
@@ -215,12 +262,14 @@ pub fn add_device(store: &Store, request: &[u8]) -> Result<DeviceView, SyncError
         store.device_id(),
         &t.device,
     );
-    learn(store, &[entry])?;
+    sign_and_learn(store, entry)?;
     view(store, &request.device.actor)
 }
 
 /// Revokes a device: this laptop refuses its bundles from now on, and the
-/// signed revocation travels in every bundle this laptop sends.
+/// signed revocation travels in every bundle this laptop sends. Only the
+/// device that enrolled it, or the team's first device, may; no one may
+/// revoke the first device.
 pub fn revoke(store: &Store, actor: &str) -> Result<DeviceView, SyncError> {
     let t = team(store)?;
     let d = store
@@ -235,8 +284,22 @@ pub fn revoke(store: &Store, actor: &str) -> Result<DeviceView, SyncError> {
         public_key: public,
         label: d.label.clone(),
     };
+    if actor == admin(store)?.actor {
+        return Err(SyncError::RevokeNotAllowed {
+            actor: actor.to_string(),
+            why: "it is the team's first device, which no one can revoke",
+        });
+    }
     let entry = RosterEntry::sign(&t.project_id, &member, true, store.device_id(), &t.device);
-    learn(store, &[entry])?;
+    let all = roster_with(store, std::slice::from_ref(&entry))?;
+    let trust = team_trust(store, &all)?;
+    if !trust.revoked.contains(actor) {
+        return Err(SyncError::RevokeNotAllowed {
+            actor: actor.to_string(),
+            why: "only the device that enrolled it, or the team's first device, may revoke it",
+        });
+    }
+    learn(store, &trust, &all)?;
     view(store, actor)
 }
 

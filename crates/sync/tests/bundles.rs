@@ -4,8 +4,8 @@
 
 use std::sync::atomic::AtomicBool;
 
-use fieldbook_bundle::team::KdfParams;
-use fieldbook_bundle::BundleError;
+use fieldbook_bundle::team::{JoinRequest, KdfParams};
+use fieldbook_bundle::{BundleError, DeviceKey};
 use fieldbook_store::{Store, SyncState};
 use fieldbook_sync::{self as sync, Progress, SyncError, Target};
 use serde_json::{json, Map, Value};
@@ -312,4 +312,92 @@ fn refused_bundles_change_nothing() {
     );
     assert_eq!(a.fingerprint(), a_before);
     assert_eq!(b.fingerprint().1, b.store.dump().unwrap());
+}
+
+fn revoked(l: &Laptop) -> Vec<String> {
+    let mut out: Vec<String> = sync::show(&l.store)
+        .unwrap()
+        .devices
+        .into_iter()
+        .filter(|d| d.revoked_at.is_some())
+        .map(|d| d.actor)
+        .collect();
+    out.sort();
+    out
+}
+
+/// A join request made again by `l`'s own key (the file it sent once).
+fn join_request(l: &Laptop) -> Vec<u8> {
+    let team = sync::show(&l.store).unwrap();
+    let secret = l.store.setting("sync.device_key").unwrap().unwrap();
+    let key: [u8; 32] = hex::decode(secret).unwrap().try_into().unwrap();
+    let me = team.devices.iter().find(|d| d.this_laptop).unwrap();
+    JoinRequest::create(
+        &DeviceKey::from_bytes(&key),
+        &me.actor,
+        &me.label,
+        &team.project_id,
+    )
+}
+
+#[test]
+fn a_join_request_reusing_an_enrolled_id_with_another_key_is_refused() {
+    let mut l = team_of(2);
+    let project_id = sync::show(&l[0].store).unwrap().project_id;
+    // Mallory's request names B's device id, under Mallory's key.
+    let forged = JoinRequest::create(&DeviceKey::generate(), &l[1].id(), "laptop 1", &project_id);
+    let err = sync::add_device(&l[0].store, &forged).unwrap_err();
+    assert!(
+        matches!(err, SyncError::DeviceKeyConflict(ref d) if *d == l[1].id()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("another key"), "{err}");
+    // B's own request again is fine, and B still signs as itself.
+    sync::add_device(&l[0].store, &join_request(&l[1])).unwrap();
+    study(&mut l[1].store, "Still B's");
+    let (a, b) = l.split_at_mut(1);
+    assert!(b[0].send_to(&mut a[0]).summary.ops_new > 0);
+}
+
+#[test]
+fn revoking_is_for_the_enroller_or_the_first_device_and_never_of_the_first_device() {
+    let l = team_of(3);
+    let (a, b, c) = (&l[0], &l[1], &l[2]);
+    let err = sync::revoke(&b.store, &c.id()).unwrap_err();
+    assert!(matches!(err, SyncError::RevokeNotAllowed { .. }), "{err}");
+    assert!(err.to_string().contains("enrolled it"), "{err}");
+    let err = sync::revoke(&b.store, &a.id()).unwrap_err();
+    assert!(err.to_string().contains("first device"), "{err}");
+    assert!(revoked(b).is_empty());
+    sync::revoke(&a.store, &c.id()).unwrap();
+    assert_eq!(revoked(a), vec![c.id()]);
+}
+
+/// B and C enrolled each other too, then revoke each other at the same
+/// time on their own laptops. A hears B first, D hears C first: both end
+/// with B and C revoked (revocations are decided over the whole set), the
+/// second bundle refused on each but its roster heard.
+#[test]
+fn mutual_revocations_give_the_same_team_in_any_order() {
+    let mut l = team_of(4);
+    let (b_id, c_id) = (l[1].id(), l[2].id());
+    for (enroller, enrolled) in [(1, 2), (2, 1)] {
+        sync::add_device(&l[enroller].store, &join_request(&l[enrolled])).unwrap();
+    }
+    sync::revoke(&l[1].store, &c_id).unwrap();
+    sync::revoke(&l[2].store, &b_id).unwrap();
+    let from_b = l[1].export(&Target::All).remove(0);
+    let from_c = l[2].export(&Target::All).remove(0);
+    let refused = |r: Result<sync::ImportReport, SyncError>| match r {
+        Err(SyncError::Bundle(BundleError::RevokedDevice { .. })) => {}
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    sync::import(&mut l[0].store, &from_b).unwrap();
+    refused(sync::import(&mut l[0].store, &from_c));
+    sync::import(&mut l[3].store, &from_c).unwrap();
+    refused(sync::import(&mut l[3].store, &from_b));
+    let mut both = vec![b_id, c_id];
+    both.sort();
+    assert_eq!(revoked(&l[0]), both);
+    assert_eq!(revoked(&l[3]), both);
 }

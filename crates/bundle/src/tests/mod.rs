@@ -6,6 +6,7 @@
 mod columns;
 mod corpus;
 mod parts;
+mod roster;
 mod roundtrip;
 mod tamper;
 
