@@ -47,6 +47,9 @@ pub enum TeamError {
     #[error("the join request's signature does not match the key in it: it was altered; ask the device's owner to make a new request")]
     BadSignature,
 
+    #[error("this invite asks for a passphrase check costing {} MiB of memory and {} passes, more than Fieldbook spends ({} MiB, {} passes): it was not made by Fieldbook; ask for a new invite", .0.m_cost_kib / 1024, .0.t_cost, KdfParams::MAX.m_cost_kib / 1024, KdfParams::MAX.t_cost)]
+    KdfTooCostly(KdfParams),
+
     #[error("cannot derive a key from the passphrase: {0}")]
     Kdf(String),
 }
@@ -103,11 +106,13 @@ impl KdfParams {
         p_cost: 1,
     };
 
-    /// Largest cost `open` will spend (a hostile file could ask for more).
-    const MAX: KdfParams = KdfParams {
-        m_cost_kib: 1024 * 1024,
-        t_cost: 16,
-        p_cost: 16,
+    /// Largest cost `open` will spend: 4× the default's memory and under
+    /// 3× its passes, a few seconds here (a hostile invite could ask for
+    /// gigabytes and minutes before the passphrase is even checked).
+    pub const MAX: KdfParams = KdfParams {
+        m_cost_kib: 256 * 1024,
+        t_cost: 8,
+        p_cost: 4,
     };
 }
 
@@ -210,10 +215,7 @@ impl Invite {
         let p = file.public.kdf.params;
         let max = KdfParams::MAX;
         if p.m_cost_kib > max.m_cost_kib || p.t_cost > max.t_cost || p.p_cost > max.p_cost {
-            return Err(malformed(
-                "invite",
-                "its passphrase cost is beyond what Fieldbook allows",
-            ));
+            return Err(TeamError::KdfTooCostly(p));
         }
         let sealed = unhex::<48>(&file.wrapped_key)
             .ok_or_else(|| malformed("invite", "the wrapped key is not 48 hex bytes"))?;
@@ -481,11 +483,24 @@ mod tests {
             Invite::open(v2.as_bytes(), "pw").unwrap_err(),
             TeamError::UnsupportedVersion { version: 2, .. }
         ));
-        let costly = text.replace("\"t_cost\": 1", "\"t_cost\": 1000");
-        assert!(matches!(
-            Invite::open(costly.as_bytes(), "pw").unwrap_err(),
-            TeamError::Malformed { .. }
-        ));
+        // A cost just over the cap in each dimension is refused before any
+        // key is derived; the cap itself is accepted.
+        for (field, over) in [
+            ("m_cost_kib\": 64", "m_cost_kib\": 262145"),
+            ("t_cost\": 1", "t_cost\": 9"),
+            ("p_cost\": 1", "p_cost\": 5"),
+        ] {
+            let costly = text.replace(field, over);
+            assert_ne!(costly, text);
+            let e = Invite::open(costly.as_bytes(), "pw").unwrap_err();
+            assert!(matches!(e, TeamError::KdfTooCostly(_)), "{over}: {e:?}");
+            assert!(e.to_string().contains("new invite"), "{e}");
+        }
+        let at_cap = text.replace("t_cost\": 1", "t_cost\": 8");
+        assert_eq!(
+            Invite::open(at_cap.as_bytes(), "pw").unwrap_err(),
+            TeamError::WrongPassphrase
+        );
         let req = JoinRequest::create(&DeviceKey::generate(), "b2", "x", "p1");
         assert_eq!(
             Invite::open(&req, "pw").unwrap_err(),

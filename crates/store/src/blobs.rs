@@ -46,7 +46,12 @@ impl BlobStore {
         }
         let tmp_dir = self.dir.join("tmp");
         fs::create_dir_all(&tmp_dir)?;
-        fs::create_dir_all(target.parent().expect("blob paths have a parent"))?;
+        let shard = target.parent().expect("blob paths have a parent");
+        let new_shard = !shard.is_dir();
+        fs::create_dir_all(shard)?;
+        if new_shard {
+            sync_dir(&self.dir)?;
+        }
         let tmp = tmp_dir.join(format!("{sha}.{}", std::process::id()));
         {
             let mut f = File::create(&tmp)?;
@@ -54,6 +59,10 @@ impl BlobStore {
             f.sync_all()?;
         }
         fs::rename(&tmp, &target)?;
+        // The rename is durable only once the folder holding the new name
+        // is: without this, a power cut can leave the photo's record
+        // committed and its file gone.
+        sync_dir(shard)?;
         Ok(sha)
     }
 
@@ -142,4 +151,14 @@ impl Store {
         fields.insert("size_bytes".into(), Value::from(bytes.len() as i64));
         self.create("attachment", fields)
     }
+}
+
+/// Flushes a folder's entries to disk (on Unix; elsewhere the rename is
+/// as durable as the platform makes it).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }

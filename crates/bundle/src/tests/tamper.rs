@@ -760,3 +760,24 @@ fn a_part_header_that_is_not_a_part_number_is_refused() {
     );
     assert!(write(&bundle, A, &t.a, &t.project, 100).is_ok());
 }
+
+#[test]
+fn a_roster_longer_than_any_team_is_refused_before_it_is_walked() {
+    let t = team();
+    let mut c = Craft::open(&sample_file(&t), &t);
+    let entry = c.header.roster.first().cloned().unwrap_or_else(|| {
+        crate::roster::RosterEntry::sign(
+            PROJECT_ID,
+            &crate::team::Member::new(B, &t.b, "b"),
+            false,
+            A,
+            &t.a,
+        )
+    });
+    c.header.roster = vec![entry; 4097];
+    let e = err(read(&c.encode(&t.project, &t.a), &t));
+    assert!(
+        matches!(&e, BundleError::Schema(m) if m.contains("4097")),
+        "{e:?}"
+    );
+}
