@@ -160,7 +160,10 @@ export type Dec = string;
 export type RuleStatus = 'sourced' | 'derived' | 'unverified';
 
 export interface MethodologyParam {
+  /** The code the formulas use. */
   name: string;
+  label_en: string;
+  label_ja: string;
   unit: string;
   description_en: string;
   description_ja: string;

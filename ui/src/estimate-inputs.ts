@@ -5,7 +5,7 @@
 
 import { api, toApiError, type ApiError, type Candidate, type FieldError, type EstimateReport, type Methodology, type MethodologyParam, type Rec, type Value } from './api';
 import { h, replace } from './dom';
-import { enumLabel, formatDecimal, getLang, kindLabel, t } from './i18n';
+import { enumLabel, formatDecimal, getLang, has, kindLabel, t } from './i18n';
 import { errorText, setStatus, showError } from './status';
 import { undoAction } from './undo';
 
@@ -44,6 +44,11 @@ export function candidateLabel(c: Candidate, unit: string): string {
 
 export function describe(p: MethodologyParam): string {
   return getLang() === 'ja' ? p.description_ja : p.description_en;
+}
+
+/** What a parameter is called (its code, `volume_m3`, is what the formulas use). */
+export function paramLabel(p: MethodologyParam): string {
+  return getLang() === 'ja' ? p.label_ja : p.label_en;
 }
 
 export function unverifiedFlag(testid?: string): HTMLElement {
@@ -101,12 +106,13 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
 
   function inputRow(p: MethodologyParam): Row {
     const id = `input-${p.name}`;
+    const name = paramLabel(p);
     const sourceSelect = h(
       'select',
-      { id: `${id}-source`, class: 'source-select', 'data-testid': 'input-source', 'aria-label': t('estimate.input_source', { name: p.name }) },
+      { id: `${id}-source`, class: 'source-select', 'data-testid': 'input-source', 'aria-label': t('estimate.input_source', { name }) },
       (['default', 'measurement', 'typed'] as const).map((s) => h('option', { value: s }, t(`estimate.source.${s}`))),
     );
-    const measurementSelect = h('select', { 'data-testid': 'input-measurement', 'aria-label': t('estimate.input_measurement', { name: p.name }) });
+    const measurementSelect = h('select', { 'data-testid': 'input-measurement', 'aria-label': t('estimate.input_measurement', { name }) });
     const valueInput = h('input', {
       type: 'text',
       inputmode: 'decimal',
@@ -114,7 +120,7 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       class: 'value-input',
       'data-testid': 'input-value',
       placeholder: p.unit,
-      'aria-label': t('estimate.input_value', { name: p.name, unit: p.unit }),
+      'aria-label': t('estimate.input_value', { name, unit: p.unit }),
     });
     const sourceText = h('input', {
       type: 'text',
@@ -122,11 +128,11 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       class: 'source-text',
       'data-testid': 'input-source-text',
       placeholder: t('estimate.source_placeholder'),
-      'aria-label': t('estimate.input_source_text', { name: p.name }),
+      'aria-label': t('estimate.input_source_text', { name }),
     });
     const monitoringSelect = h(
       'select',
-      { 'data-testid': 'input-monitoring', title: t('estimate.monitoring_hint'), 'aria-label': t('estimate.input_monitoring', { name: p.name }) },
+      { 'data-testid': 'input-monitoring', title: t('estimate.monitoring_hint'), 'aria-label': t('estimate.input_monitoring', { name }) },
       h('option', { value: '', 'data-role': 'unset' }, t('estimate.monitoring_none')),
       MONITORING.map((m) => h('option', { value: m }, enumLabel('monitoring', m))),
     );
@@ -143,7 +149,13 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       h(
         'div',
         { class: 'input-head' },
-        h('label', { class: 'input-name', for: `${id}-source` }, h('code', null, p.name), h('span', { class: 'input-unit' }, p.unit)),
+        h(
+          'label',
+          { class: 'input-name', for: `${id}-source` },
+          h('span', { class: 'input-label' }, name),
+          h('span', { class: 'input-unit' }, p.unit),
+          h('code', { class: 'input-code muted', title: t('estimate.param_code') }, p.name),
+        ),
         flagHost,
         h('div', { class: 'input-desc muted' }, describe(p)),
       ),
@@ -227,7 +239,7 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       } else if (p.default !== null) {
         defaultText.textContent = t('estimate.default_value', { value: formatDecimal(p.default), unit: p.unit, source: p.default_source ?? methodology.source });
       } else if (p.default_from) {
-        defaultText.textContent = t('estimate.default_fuel', { fuel: p.default_from });
+        defaultText.textContent = t('estimate.default_fuel', { fuel: has(`fuel.${p.default_from}`) ? t(`fuel.${p.default_from}`) : p.default_from });
       } else if (p.name === 'ef_t_per_mwh') {
         defaultText.textContent = t('estimate.default_grid');
       } else {
@@ -331,7 +343,7 @@ export function inputsPanel(methodology: Methodology, written: () => Promise<voi
       stray.length === 0
         ? null
         : [
-            h('p', { class: 'muted small' }, t('estimate.orphans', { methodology: methodology.id })),
+            h('p', { class: 'muted small' }, t('estimate.orphans', { methodology: enumLabel('methodology', methodology.id) })),
             h(
               'ul',
               { class: 'orphan-list' },

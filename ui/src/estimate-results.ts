@@ -7,7 +7,7 @@ import { api, toApiError, type Candidate, type Conversion, type EstimateReport, 
 import { cashFlowChart } from './charts';
 import { isNegative, money, num, percent } from './decimal';
 import { h, replace } from './dom';
-import { candidateLabel, describe, unverifiedFlag } from './estimate-inputs';
+import { candidateLabel, describe, paramLabel, unverifiedFlag } from './estimate-inputs';
 import { enumLabel, formatDecimal, getLang, has, t } from './i18n';
 import { navigate } from './router';
 import { setStatus } from './status';
@@ -166,7 +166,7 @@ export function workingSection(r: EstimateReport, m: Methodology | undefined, st
               return h(
                 'tr',
                 { 'data-testid': 'working-input', 'data-param': i.name, 'data-provenance': i.provenance.kind },
-                h('td', null, h('code', { title: param ? describe(param) : null }, i.name)),
+                h('td', { title: param ? describe(param) : null }, param ? paramLabel(param) : h('code', null, i.name)),
                 h('td', { class: 'num' }, formatDecimal(i.value)),
                 h('td', null, i.unit),
                 h('td', { class: 'provenance' }, provenance(i, studyId, candidates.get(i.name) ?? [])),

@@ -106,7 +106,11 @@ pub struct Schemes {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Param {
+    /// The code the formulas use (`volume_m3`).
     pub name: String,
+    /// What the UI calls it ("Water pumped per year").
+    pub label_en: String,
+    pub label_ja: String,
     pub unit: String,
     pub description_en: String,
     pub description_ja: String,
@@ -259,6 +263,12 @@ impl Rules {
                 Some(_) => {}
             }
             for p in &m.params {
+                if p.label_en.trim().is_empty() || p.label_ja.trim().is_empty() {
+                    return Err(format!(
+                        "methodology {} parameter {}: a label in English and Japanese is needed",
+                        m.id, p.name
+                    ));
+                }
                 if units.unit(&p.unit).is_none() {
                     return Err(format!(
                         "methodology {} parameter {}: unknown unit {}",
@@ -403,6 +413,36 @@ mod tests {
             diesel.kgco2_per_litre().unwrap().round_dp(2),
             Decimal::new(269, 2)
         );
+    }
+
+    #[test]
+    fn sources_name_documents_not_our_notes() {
+        // A source the user reads names a publisher's document, never a file of
+        // this project's research notes.
+        for text in [
+            SHIPPED.countries,
+            SHIPPED.schemes,
+            SHIPPED.methodologies,
+            SHIPPED.factors,
+            SHIPPED.durable_years,
+            SHIPPED.funds,
+        ] {
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let key = line.split(" = ").next().unwrap_or_default();
+                if key.contains("source") {
+                    assert!(!line.contains(".md"), "{line}");
+                    assert!(!line.contains("GB §"), "{line}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_have_labels() {
+        let pump = Rules::shipped().methodology("pump-efficiency").unwrap();
+        let volume = pump.params.iter().find(|p| p.name == "volume_m3").unwrap();
+        assert_eq!(volume.label_en, "Water pumped per year");
+        assert_eq!(volume.label_ja, "年間揚水量");
     }
 
     #[test]
