@@ -386,5 +386,8 @@ pub async fn credit_split(
         fieldbook_proposal::credit_split(s, &study_id, issued)
     })
     .await?
-    .map_err(|e| CommandError::new("credits", e.to_string(), Some("percent")))
+    .map_err(|e| CommandError {
+        errors: vec![e.to_field_error()],
+        ..CommandError::new("credits", e.to_string(), Some("percent"))
+    })
 }

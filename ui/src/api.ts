@@ -52,6 +52,8 @@ export interface Unit {
 export interface Currency {
   code: string;
   name_en: string;
+  /** The decimals its amounts are shown with (JPY 0, USD 2). */
+  minor_units: number;
 }
 
 export interface Technology {

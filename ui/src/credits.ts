@@ -6,6 +6,7 @@ import { h, replace } from './dom';
 import type { FormContext } from './form';
 import { enumLabel, formatDecimal, has, t } from './i18n';
 import { childSection } from './sections';
+import { errorText } from './status';
 
 /** The issued credits typed per study, kept while the app runs. */
 const issuedByStudy = new Map<string, string>();
@@ -72,7 +73,10 @@ export async function creditSection(studyId: string, context: FormContext): Prom
     } catch (e) {
       if (mine !== token) return;
       const err = toApiError(e);
-      replace(result, h('p', { class: 'credit-error', 'data-testid': 'credit-error', role: 'alert' }, err.message));
+      // The shares that do not work, in words: the party by its label, never its id.
+      const fe = err.errors[0];
+      const text = fe ? errorText(fe, { ...fe.params, party: partyLabel(fe.params?.party ?? '') }) : err.message;
+      replace(result, h('p', { class: 'credit-error', 'data-testid': 'credit-error', 'data-code': fe?.code ?? err.code, role: 'alert' }, text));
     }
   };
 

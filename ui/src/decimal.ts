@@ -2,6 +2,7 @@
 // digits for display, so nothing is ever computed in binary floating point.
 
 import { formatDecimal } from './i18n';
+import { minorUnits } from './schema';
 
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
@@ -63,7 +64,17 @@ export function num(value: string, dp?: number): string {
   return formatDecimal(dp === undefined ? value : round(value, dp));
 }
 
-/** An amount with its currency: “77,000,000 JPY”. */
+/** `value` rounded to exactly `dp` decimal places, zeros kept (“1234.50”). */
+function fixed(value: string, dp: number): string {
+  const rounded = round(value, dp);
+  if (dp === 0 || !parse(rounded)) return rounded;
+  const [int, frac = ''] = rounded.split('.');
+  return `${int}.${frac.padEnd(dp, '0')}`;
+}
+
+/** An amount with its currency, in the currency's minor units: “77,000,000 JPY”, “1,234.50 USD”. */
 export function money(value: string, currency: string | null | undefined): string {
-  return currency ? `${formatDecimal(value)} ${currency}` : formatDecimal(value);
+  if (!currency) return formatDecimal(value);
+  const dp = minorUnits(currency);
+  return `${formatDecimal(dp === undefined ? value : fixed(value, dp))} ${currency}`;
 }

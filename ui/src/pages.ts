@@ -3,6 +3,7 @@
 import { exitStrategy } from './advice';
 import { api, toApiError, type Rec } from './api';
 import { creditSection } from './credits';
+import { money } from './decimal';
 import { h, replace } from './dom';
 import { estimatesTab } from './estimates';
 import { recordForm } from './form';
@@ -363,7 +364,7 @@ function subtitleOf(rec: Rec): string | null {
     case 'need':
       return join(f.priority ? t('need.priority_short', { p: enumLabel('priority', str(f.priority)) }) : null, f.sector ? enumLabel('sector', str(f.sector)) : null);
     case 'technology': {
-      const capex = f.capex ? `${formatDecimal(str(f.capex))} ${str(f.currency)}`.trim() : null;
+      const capex = f.capex ? money(str(f.capex), f.currency ? str(f.currency) : null) : null;
       return join(technologyName(str(f.tech_type)), capex);
     }
     case 'estimate':

@@ -22,6 +22,11 @@ export function schema(): Schema {
   return current;
 }
 
+/** The decimals a currency's amounts are shown with (ISO 4217), if it is known. */
+export function minorUnits(currency: string): number | undefined {
+  return schema().units.currencies.find((c) => c.code === currency)?.minor_units;
+}
+
 export function kindSpec(name: string): KindSpec {
   const k = schema().kinds.find((k) => k.name === name);
   if (!k) throw new Error(`unknown kind ${name}`);

@@ -22,6 +22,8 @@ pub struct Unit {
 pub struct Currency {
     pub code: String,
     pub name_en: String,
+    /// The decimals an amount is shown with (ISO 4217: JPY 0, USD 2).
+    pub minor_units: u32,
 }
 
 /// A yearly rate dimension and the amount it gives over one year.
@@ -132,6 +134,24 @@ impl UnitCatalogue {
         self.currencies.iter().find(|c| c.code == code)
     }
 
+    /// An amount as people read it: thousands grouped, the currency's minor
+    /// units ("2,000,000,000 JPY", "1,234.50 USD"); an unknown currency keeps
+    /// the amount's own decimals.
+    pub fn format_money(&self, amount: Decimal, currency: &str) -> String {
+        let shown = match self.currency(currency) {
+            Some(c) => {
+                let mut a = amount.round_dp_with_strategy(
+                    c.minor_units,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                a.rescale(c.minor_units);
+                a
+            }
+            None => amount.normalize(),
+        };
+        format!("{} {currency}", group_thousands(shown))
+    }
+
     /// A measurement may carry a physical unit or a currency.
     pub fn is_known(&self, code: &str) -> bool {
         self.unit(code).is_some() || self.currency(code).is_some()
@@ -213,10 +233,44 @@ impl UnitCatalogue {
     }
 }
 
+/// A decimal with its thousands grouped by commas: "1,661", "-12,345.678".
+pub fn group_thousands(value: Decimal) -> String {
+    let text = value.to_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (int, frac) = digits.split_at(digits.find('.').unwrap_or(digits.len()));
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{frac}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn money_shows_grouped_in_the_currencys_minor_units() {
+        let cat = UnitCatalogue::shipped();
+        assert_eq!(
+            cat.format_money(d("2000000000"), "JPY"),
+            "2,000,000,000 JPY"
+        );
+        assert_eq!(cat.format_money(d("60000000.50"), "JPY"), "60,000,001 JPY");
+        assert_eq!(cat.format_money(d("1234.5"), "USD"), "1,234.50 USD");
+        assert_eq!(cat.format_money(d("-999.994"), "USD"), "-999.99 USD");
+        assert_eq!(cat.format_money(d("180000000"), "VND"), "180,000,000 VND");
+        assert_eq!(group_thousands(d("1661")), "1,661");
+        assert_eq!(group_thousands(d("-12345.678")), "-12,345.678");
+        assert_eq!(group_thousands(d("999")), "999");
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

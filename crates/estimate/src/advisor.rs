@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use fieldbook_core::units::{group_thousands, UnitCatalogue};
+
 use crate::rules::Rules;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,6 +103,8 @@ fn scheme(id: &str, name: &str, checks: Vec<Check>) -> SchemeAdvice {
 }
 
 pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
+    // Applicants in words (the rule pack names every code the advisor uses).
+    let name = |code: &str| rules.funds.applicant_name(code).unwrap_or(code).to_string();
     let jcm_partner = jcm_partner_check(rules, facts, date);
     let representative = representative_check(facts);
     let consortium = consortium_check(facts);
@@ -109,7 +113,7 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         Some(t) if t > Decimal::ZERO => check(
             "quantified_reduction",
             Verdict::Fits,
-            format!("{t} t CO2 a year estimated"),
+            format!("{} t CO2 a year estimated", group_thousands(t)),
         ),
         Some(_) => check(
             "quantified_reduction",
@@ -140,19 +144,32 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
         (Some(e), Some(s)) if s < e.floor => check(
             "subsidy_in_range",
             Verdict::DoesNotFit,
-            format!("JPY {s} is below the JPY {} floor ({})", e.floor, e.edition),
+            format!(
+                "{} is below the {} floor ({})",
+                yen(s),
+                yen(e.floor),
+                e.edition
+            ),
         ),
         (Some(e), Some(s)) if s > e.cap => check(
             "subsidy_in_range",
             Verdict::Fits,
-            format!("JPY {s} will be capped at JPY {} ({})", e.cap, e.edition),
+            format!(
+                "{} will be capped at {} ({})",
+                yen(s),
+                yen(e.cap),
+                e.edition
+            ),
         ),
         (Some(e), Some(s)) => check(
             "subsidy_in_range",
             Verdict::Fits,
             format!(
-                "JPY {s} is within JPY {}–{} ({})",
-                e.floor, e.cap, e.edition
+                "{} is within {}–{} ({})",
+                yen(s),
+                yen(e.floor),
+                yen(e.cap),
+                e.edition
             ),
         ),
         _ => check(
@@ -243,13 +260,21 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
                 check(
                     "jfjcm_eligible",
                     Verdict::Fits,
-                    format!("{c} is JFJCM-eligible (list as of {})", list.as_of),
+                    format!(
+                        "{} is JFJCM-eligible (list as of {})",
+                        rules.country_name(c),
+                        list.as_of
+                    ),
                 )
             } else {
                 check(
                     "jfjcm_eligible",
                     Verdict::DoesNotFit,
-                    format!("{c} is not JFJCM-eligible (list as of {})", list.as_of),
+                    format!(
+                        "{} is not JFJCM-eligible (list as of {})",
+                        rules.country_name(c),
+                        list.as_of
+                    ),
                 )
             }
         }
@@ -283,12 +308,15 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
             Some(w) => check(
                 "eligible_applicant",
                 Verdict::Fits,
-                format!("{w} may apply"),
+                format!("{} may apply", name(w)),
             ),
             None => check(
                 "eligible_applicant",
                 Verdict::DoesNotFit,
-                format!("only {} may apply", fund.who_may_apply.join(", ")),
+                format!(
+                    "only {} may apply",
+                    or_list(fund.who_may_apply.iter().map(|w| name(w)).collect())
+                ),
             ),
         };
         schemes.push(scheme(
@@ -314,12 +342,12 @@ pub fn advise(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Advice {
             stakeholder(
                 "japanese_company",
                 facts.has_japanese_company,
-                "a private company in Japan",
+                &name("japanese_company"),
             ),
             stakeholder(
                 "japanese_local_government",
                 facts.has_japanese_local_government,
-                "a local government in Japan",
+                &name("japanese_local_government"),
             ),
             stakeholder("partner_city", facts.has_partner_city, "a partner city"),
         ],
@@ -368,7 +396,7 @@ fn stakeholder(code: &'static str, present: bool, what: &str) -> Check {
         check(
             code,
             Verdict::DoesNotFit,
-            format!("missing: {what} (GB §1.4 requires one)"),
+            format!("missing: {what} (the City-to-City guidebook §1.4 requires one)"),
         )
     }
 }
@@ -385,12 +413,20 @@ fn jcm_partner_check(rules: &Rules, facts: &StudyFacts, date: NaiveDate) -> Chec
         Some(list) if list.countries.contains(country) => check(
             "jcm_partner",
             Verdict::Fits,
-            format!("{country} is a JCM partner (list as of {})", list.as_of),
+            format!(
+                "{} is a JCM partner (list as of {})",
+                rules.country_name(country),
+                list.as_of
+            ),
         ),
         Some(list) => check(
             "jcm_partner",
             Verdict::DoesNotFit,
-            format!("{country} is not a JCM partner (list as of {})", list.as_of),
+            format!(
+                "{} is not a JCM partner (list as of {})",
+                rules.country_name(country),
+                list.as_of
+            ),
         ),
         None => check(
             "jcm_partner",
@@ -488,6 +524,19 @@ fn energy_check(facts: &StudyFacts) -> Check {
                 facts.methodologies.join(", ")
             ),
         )
+    }
+}
+
+/// An amount of yen as people read it ("77,000,000 JPY").
+fn yen(amount: Decimal) -> String {
+    UnitCatalogue::shipped().format_money(amount, "JPY")
+}
+
+/// "a, b or c".
+fn or_list(mut items: Vec<String>) -> String {
+    match items.pop() {
+        Some(last) if !items.is_empty() => format!("{} or {last}", items.join(", ")),
+        last => last.unwrap_or_default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Splitting issued JCM credits among the parties of a consortium: whole
 //! tonnes that add up exactly to the total, by largest remainder.
 
+use fieldbook_core::ValidationError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -24,12 +25,30 @@ pub struct Allocation {
 pub enum CreditError {
     #[error("the shares add up to {0} %, not 100 %: adjust them")]
     NotHundred(Decimal),
-    #[error("the Government of Japan (party '{GOVERNMENT_OF_JAPAN}') must receive at least 50 % of the credits; it has {0} %")]
+    #[error("the Government of Japan must receive at least 50 % of the credits; it has {0} %")]
     JapanBelowHalf(Decimal),
     #[error("share of {0} is negative")]
     Negative(String),
     #[error("party {0} is listed twice")]
     Duplicate(String),
+}
+
+impl CreditError {
+    /// The error as the UI translates it: a code, with the percent or the
+    /// party as values it names (the UI says which party in words).
+    pub fn to_field_error(&self) -> ValidationError {
+        let error = |code| ValidationError::new("percent", code, self.to_string());
+        match self {
+            CreditError::NotHundred(p) => {
+                error("shares_not_hundred").with_param("percent", p.to_string())
+            }
+            CreditError::JapanBelowHalf(p) => {
+                error("japan_below_half").with_param("percent", p.to_string())
+            }
+            CreditError::Negative(party) => error("share_negative").with_param("party", party),
+            CreditError::Duplicate(party) => error("party_twice").with_param("party", party),
+        }
+    }
 }
 
 /// Checks a planned allocation: shares sum to 100 and Japan holds ≥ 50 %.
@@ -168,10 +187,15 @@ mod tests {
             split(10, &[share(GOVERNMENT_OF_JAPAN, 40), share("a", 60)]),
             Err(CreditError::JapanBelowHalf(_))
         ));
-        assert!(matches!(
-            split(10, &[share("a", 100)]),
-            Err(CreditError::JapanBelowHalf(_))
-        ));
+        let below = split(10, &[share("a", 100)]).unwrap_err();
+        assert!(matches!(below, CreditError::JapanBelowHalf(_)));
+        // Messages name the Government of Japan, not its party id.
+        assert!(!below.to_string().contains(GOVERNMENT_OF_JAPAN), "{below}");
+        let fe = below.to_field_error();
+        assert_eq!(
+            (fe.code, fe.params["percent"].as_str()),
+            ("japan_below_half", "0")
+        );
     }
 
     proptest! {

@@ -198,10 +198,30 @@ pub struct Fund {
     pub status: Status,
 }
 
+/// A kind of body that may apply to a fund, in words.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Applicant {
+    pub code: String,
+    pub name_en: String,
+    pub name_ja: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Funds {
+    #[serde(rename = "applicant")]
+    pub applicants: Vec<Applicant>,
     #[serde(rename = "fund")]
     pub funds: Vec<Fund>,
+}
+
+impl Funds {
+    /// An applicant kind's English name ("a private company in Japan").
+    pub fn applicant_name(&self, code: &str) -> Option<&str> {
+        self.applicants
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.name_en.as_str())
+    }
 }
 
 /// Every rule pack, parsed and cross-checked.
@@ -285,6 +305,24 @@ impl Rules {
                 }
             }
         }
+        for code in [
+            "japanese_company",
+            "japanese_local_government",
+            "partner_government",
+        ] {
+            if self.funds.applicant_name(code).is_none() {
+                return Err(format!("funds.toml: the applicant {code} needs a name"));
+            }
+        }
+        for f in &self.funds.funds {
+            if let Some(w) = f
+                .who_may_apply
+                .iter()
+                .find(|w| self.funds.applicant_name(w).is_none())
+            {
+                return Err(format!("fund {}: unknown applicant {w}", f.number));
+            }
+        }
         for j in &self.schemes.jfjcm {
             if self
                 .country_edition(&j.eligible_countries_edition)
@@ -327,6 +365,15 @@ impl Rules {
 
     pub fn fuel(&self, id: &str) -> Option<&Fuel> {
         self.factors.fuels.iter().find(|f| f.id == id)
+    }
+
+    /// A country's English name from the programme's list, else its code.
+    pub fn country_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.countries
+            .programme_countries
+            .iter()
+            .find(|c| c.code == code)
+            .map_or(code, |c| c.name_en.as_str())
     }
 
     pub fn durable_asset(&self, key: &str) -> Option<&DurableAsset> {

@@ -6,7 +6,14 @@ use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
 
+use fieldbook_core::units::UnitCatalogue;
+
 use crate::rules::{JcmModelProjectRules, JfjcmRules, Rules, Status};
+
+/// An amount as people read it: grouped, in the currency's minor units.
+fn money(amount: Decimal, currency: &str) -> String {
+    UnitCatalogue::shipped().format_money(amount, currency)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -196,14 +203,15 @@ fn jcm_model_project(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, S
     let cap_applied = amount > e.cap;
     if cap_applied {
         amount = e.cap;
-        reasons.push(format!("capped at {} {}", e.cap, e.currency));
+        reasons.push(format!("capped at {}", money(e.cap, &e.currency)));
     }
     let mut eligible = true;
     if amount < e.floor {
         eligible = false;
         reasons.push(format!(
-            "{amount} {} is below the floor of {} {}: not eligible",
-            e.currency, e.floor, e.currency
+            "{} is below the floor of {}: not eligible",
+            money(amount, &e.currency),
+            money(e.floor, &e.currency)
         ));
     }
     match rules.country_list_at("jcm_partners", q.date) {
@@ -212,7 +220,9 @@ fn jcm_model_project(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, S
             eligible = false;
             reasons.push(format!(
                 "{} is not a JCM partner country in the list as of {} ({})",
-                q.country, list.as_of, list.source
+                rules.country_name(&q.country),
+                list.as_of,
+                list.source
             ));
         }
         None => {
@@ -265,7 +275,7 @@ fn jfjcm(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError>
     let cap_applied = amount > cap;
     if cap_applied {
         amount = cap;
-        reasons.push(format!("capped at {cap} {}", e.currency));
+        reasons.push(format!("capped at {}", money(cap, &e.currency)));
     }
     let list = rules
         .country_edition(&e.eligible_countries_edition)
@@ -274,7 +284,9 @@ fn jfjcm(rules: &Rules, q: &SubsidyQuery) -> Result<SubsidyResult, SubsidyError>
     if !eligible {
         reasons.push(format!(
             "{} is not JFJCM-eligible in the list as of {} ({})",
-            q.country, list.as_of, list.source
+            rules.country_name(&q.country),
+            list.as_of,
+            list.source
         ));
     }
     Ok(SubsidyResult {

@@ -219,6 +219,12 @@ fn jcm_model_project_rates_floor_and_cap() {
         (s.amount, s.cap_applied, s.eligible),
         (d("2000000000"), true, true)
     );
+    // Rule text groups thousands and shows yen without decimals.
+    assert!(
+        s.reasons.iter().any(|r| r == "capped at 2,000,000,000 JPY"),
+        "{:?}",
+        s.reasons
+    );
     let s = subsidy::estimate(
         r,
         &query(Scheme::JcmModelProject, "VN", "80000000", "JPY", 0),
@@ -226,7 +232,9 @@ fn jcm_model_project_rates_floor_and_cap() {
     .unwrap();
     assert!(!s.eligible);
     assert!(
-        s.reasons.iter().any(|r| r.contains("below the floor")),
+        s.reasons
+            .iter()
+            .any(|r| r == "40,000,000 JPY is below the floor of 50,000,000 JPY: not eligible"),
         "{:?}",
         s.reasons
     );
@@ -236,6 +244,14 @@ fn jcm_model_project_rates_floor_and_cap() {
     )
     .unwrap();
     assert!(!s.eligible, "Malaysia is not a JCM partner");
+    // Countries by name, not by code.
+    assert!(
+        s.reasons
+            .iter()
+            .any(|r| r.starts_with("Malaysia is not a JCM partner")),
+        "{:?}",
+        s.reasons
+    );
     assert!(matches!(
         subsidy::estimate(r, &query(Scheme::JcmModelProject, "ID", "1000", "USD", 0)),
         Err(SubsidyError::Currency { .. })

@@ -130,6 +130,24 @@ fn semarang_study_from_records_to_advice() {
     let advice = advise(rules, &facts, date);
     let jcm = &advice.schemes[0];
     assert_eq!(jcm.verdict, Verdict::Fits, "{jcm:#?}");
+    // Applicants are named in words, never by their codes.
+    let details: Vec<&str> = advice
+        .schemes
+        .iter()
+        .flat_map(|s| &s.checks)
+        .chain(&advice.stakeholders)
+        .map(|c| c.detail.as_str())
+        .collect();
+    assert!(
+        details.contains(&"a private company in Japan may apply"),
+        "{details:?}"
+    );
+    for d in &details {
+        assert!(
+            !d.contains("japanese_") && !d.contains("partner_government") && !d.contains("GB §"),
+            "{d}"
+        );
+    }
     let lcti = &advice.schemes[1];
     assert_eq!(verdict(lcti, "proven_in_japan"), Some(Verdict::Fits));
     assert_eq!(
