@@ -213,6 +213,21 @@ pub async fn redo(state: State<'_, AppState>) -> CmdResult<Option<UndoOutcome>> 
     with_store(&state, |s| s.redo()).await
 }
 
+/// A latitude and longitude pasted together (`16°04'10.6"N 108°05'32.3"E`),
+/// as the decimals the fields store; `None` when the text is not a pair.
+#[tauri::command]
+pub fn parse_coordinates(text: String) -> CmdResult<Option<(String, String)>> {
+    match fieldbook_core::coordinate::parse_pair(&text) {
+        None => Ok(None),
+        Some(Ok((lat, lon))) => Ok(Some((lat.to_string(), lon.to_string()))),
+        Some(Err(why)) => Err(CommandError::new(
+            "bad_coordinate",
+            why,
+            Some("latitude"),
+        )),
+    }
+}
+
 #[tauri::command]
 pub async fn search(state: State<'_, AppState>, text: String) -> CmdResult<Vec<Hit>> {
     with_store(&state, move |s| s.search(&text, 50)).await

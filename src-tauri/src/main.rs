@@ -49,6 +49,7 @@ fn main() {
             commands::undo,
             commands::redo,
             commands::search,
+            commands::parse_coordinates,
             commands::pick_attachment,
             commands::attach_bytes,
             commands::set_language,

@@ -502,6 +502,8 @@ export const api = {
   /** Takes back the last undo, unless a new change was made since. */
   redo: () => write<UndoOutcome | null>('redo'),
   search: (text: string) => call<Hit[]>('search', { text }),
+  /** A latitude and longitude pasted together, as stored decimals; null when the text is not a pair. */
+  parseCoordinates: (text: string) => call<[string, string] | null>('parse_coordinates', { text }),
   pickAttachment: (findingId: string, role: 'photo' | 'document') =>
     write<Rec | null>('pick_attachment', { findingId, role }),
   attachBytes: (findingId: string, role: 'photo' | 'document', fileName: string, bytes: number[]) =>

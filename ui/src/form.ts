@@ -4,6 +4,7 @@
 // field; what the user typed stays in the input.
 
 import { api, toApiError, type ApiError, type FieldSpec, type Rec, type Value } from './api';
+import { onPairPaste } from './coordinates';
 import { h } from './dom';
 import {
   currencyLabel,
@@ -557,6 +558,22 @@ export async function recordForm(opts: FormOptions): Promise<RecordForm> {
       c.wrap.addEventListener('input', () => clearFieldError(c.spec.name));
     }
   }
+  // ---- a coordinate pair pasted into the latitude fills both fields ----
+  const lat = controls.find((c) => c.spec.type === 'latitude');
+  const lon = controls.find((c) => c.spec.type === 'longitude');
+  if (lat?.focusEl instanceof HTMLInputElement && lon) {
+    onPairPaste(lat.focusEl, (latitude, longitude) => {
+      for (const [c, v] of [
+        [lat, latitude],
+        [lon, longitude],
+      ] as const) {
+        c.write(v);
+        clearFieldError(c.spec.name);
+        if (!isNew) void commit(c);
+      }
+    });
+  }
+
   // ---- values that follow from another field (new records) ----
   const prefill = opts.prefill;
   if (isNew && prefill) {

@@ -107,6 +107,69 @@ pub fn parse(text: &str, axis: Axis) -> Result<Decimal, String> {
     Ok(value.normalize())
 }
 
+/// Parses a latitude and longitude pasted together, as maps and cameras give
+/// them: `16°04'10.6"N 108°05'32.3"E`, `N 16 4 10.6 E 108 5 32.3`,
+/// `16.0696, 108.0923` (latitude first unless the hemispheres say otherwise).
+/// `None` when `text` is not two coordinates (one alone, say).
+pub fn parse_pair(text: &str) -> Option<Result<(Decimal, Decimal), String>> {
+    let (a, b) = split_pair(text.trim())?;
+    let is_lon = |part: &str| {
+        part.chars()
+            .any(|c| matches!(c.to_ascii_uppercase(), 'E' | 'W'))
+    };
+    let (lat, lon) = if is_lon(a) && !is_lon(b) {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    Some(
+        parse(lat, Axis::Latitude)
+            .map_err(|why| format!("latitude '{}' {why}", lat.trim()))
+            .and_then(|lat_v| {
+                parse(lon, Axis::Longitude)
+                    .map(|lon_v| (lat_v, lon_v))
+                    .map_err(|why| format!("longitude '{}' {why}", lon.trim()))
+            }),
+    )
+}
+
+/// The two halves of a pair: at the hemisphere letters when there are two,
+/// else at the one comma or semicolon, else at the one space between two numbers.
+fn split_pair(text: &str) -> Option<(&str, &str)> {
+    let letters: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_alphabetic())
+        .collect();
+    if let [(first, c1), (second, _)] = letters.as_slice() {
+        // Letters before the numbers (`N 16 … E 108 …`) or after them (`16…N 108…E`).
+        let at = if text[..*first].trim().is_empty() {
+            *second
+        } else {
+            first + c1.len_utf8()
+        };
+        let (a, b) = text.split_at(at);
+        return (!a.trim().is_empty() && !b.trim().is_empty()).then_some((a, b));
+    }
+    if !letters.is_empty() {
+        return None;
+    }
+    let separators: Vec<usize> = text.match_indices([',', ';']).map(|(i, _)| i).collect();
+    if let [at] = separators.as_slice() {
+        return Some((&text[..*at], &text[at + 1..]));
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match (separators.is_empty(), words.as_slice()) {
+        (true, [a, b])
+            if ![a, b]
+                .iter()
+                .any(|w| w.contains(['°', '\'', '"', '′', '″'])) =>
+        {
+            Some((a, b))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +195,32 @@ mod tests {
         assert_eq!(lat("S 6 59 35.5").unwrap(), "-6.993194");
         assert_eq!(lon("110° 25′ 12″ E").unwrap(), "110.42");
         assert_eq!(lon("110 25.2 W").unwrap(), "-110.42");
+    }
+
+    #[test]
+    fn a_pasted_pair_gives_both() {
+        let pair = |s: &str| {
+            parse_pair(s)
+                .expect("a pair")
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        };
+        let da_nang = Ok(("16.069611".to_string(), "108.092306".to_string()));
+        assert_eq!(pair("16°04'10.6\"N 108°05'32.3\"E"), da_nang);
+        assert_eq!(pair("N 16 4 10.6 E 108 5 32.3"), da_nang);
+        assert_eq!(pair("108°05'32.3\"E, 16°04'10.6\"N"), da_nang);
+        assert_eq!(
+            pair("16.0696, 108.0923"),
+            Ok(("16.0696".into(), "108.0923".into()))
+        );
+        assert_eq!(
+            pair("-6.9932 110.4203"),
+            Ok(("-6.9932".into(), "110.4203".into()))
+        );
+        assert!(pair("95, 108").unwrap_err().starts_with("latitude '95'"));
+        // One coordinate is not a pair.
+        for one in ["16.0696", "6°59'35.5\"S", "S 6 59 35.5", "6 59 35"] {
+            assert!(parse_pair(one).is_none(), "{one}");
+        }
     }
 
     #[test]
