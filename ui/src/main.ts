@@ -134,13 +134,11 @@ function buildShell(): void {
           (el) => (el.title = t('action.undo_hint')),
         ),
         translated(
-          h(
-            'button',
-            { type: 'button', class: 'btn btn-quiet redo-btn', 'data-testid': 'redo', onclick: () => void redo() },
-            icon('redo'),
-            translated(h('span'), (el) => (el.textContent = t('action.redo'))),
-          ),
-          (el) => (el.title = t('action.redo_hint')),
+          h('button', { type: 'button', class: 'btn btn-quiet redo-btn', 'data-testid': 'redo', onclick: () => void redo() }, icon('redo')),
+          (el) => {
+            el.title = t('action.redo_hint');
+            el.setAttribute('aria-label', t('action.redo'));
+          },
         ),
       ),
       translated(h('div', { class: 'lang', role: 'group' }, langButton('en', 'EN'), langButton('ja', '日本語')), (el) =>

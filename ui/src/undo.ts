@@ -59,9 +59,10 @@ async function step(direction: Direction): Promise<void> {
       setStatus({ text: t(direction === 'undo' ? 'undo.nothing' : 'undo.nothing_to_redo') });
       return;
     }
-    const what = actionText(out);
+    // The page first, then the message: what it names is on screen when it shows.
+    await (currentPage()?.refresh() ?? rerender());
     setStatus({
-      text: t(direction === 'undo' ? 'undo.undone' : 'undo.redone', { what }),
+      text: t(direction === 'undo' ? 'undo.undone' : 'undo.redone', { what: actionText(out) }),
       action: direction === 'undo' ? redoAction() : undoAction(),
     });
     clearBanner();
@@ -69,7 +70,6 @@ async function step(direction: Direction): Promise<void> {
       const items = await Promise.all(out.skipped.map(skippedText));
       showNotice(t('undo.skipped', { n: out.skipped.length }), items, 'undo-skipped');
     }
-    await (currentPage()?.refresh() ?? rerender());
   } catch (e) {
     showError(toApiError(e));
   } finally {
