@@ -36,14 +36,20 @@ const MESSAGES: [RegExp, string][] = [
   [/^the reduction over the durable years is zero/, 'engine.no_reduction'],
 ];
 
-/** An engine problem in words, with a way to the exchange rates when one is missing. */
-export function problem(message: string, testid: string): HTMLElement {
+/**
+ * An engine problem in words, with a way to the exchange rates when one is
+ * missing; a parameter it names is called by its label when `m` has it.
+ */
+export function problem(message: string, testid: string, m?: Methodology): HTMLElement {
   let text = message;
   let rate = false;
   for (const [re, key] of MESSAGES) {
-    const m = re.exec(message);
-    if (m) {
-      text = t(key, m.groups ?? {});
+    const found = re.exec(message);
+    if (found) {
+      const groups = { ...found.groups };
+      const param = m?.params.find((p) => p.name === groups.name);
+      if (param) groups.name = paramLabel(param);
+      text = t(key, groups);
       rate = key === 'engine.no_rate' || key === 'engine.zero_rate';
       break;
     }
@@ -148,7 +154,7 @@ export function workingSection(r: EstimateReport, m: Methodology | undefined, st
           h('div', { class: 'formula', 'data-testid': 'formula-project' }, h('span', { class: 'formula-label' }, t('estimate.project_formula')), h('code', null, formulas.project_formula)),
         )
       : null,
-    r.emissions_error ? problem(r.emissions_error, 'estimate-error') : null,
+    r.emissions_error ? problem(r.emissions_error, 'estimate-error', m) : null,
     e
       ? h(
           'table',

@@ -61,7 +61,8 @@ pub fn measurement_input(
     let value = converted(&m, param).map_err(|e| {
         let quantity = text(&m, "quantity").unwrap_or_default();
         InputError::Unit(format!(
-            "measurement {measurement_id} ({quantity}) cannot be {name}: {e}"
+            "the measurement “{quantity}” cannot be “{}”: {e}",
+            param.label_en
         ))
     })?;
     Ok(Input {

@@ -154,6 +154,47 @@ fn an_input_is_offered_only_measurements_that_convert_to_its_unit() {
     measure("Electricity used, per year", "1200000", "kWh").unwrap();
     measure("Flow rate", "850", "m3/h").unwrap();
     assert!(measure("Flow rate", "850", "kWh").is_err());
+    // Linked anyway (the CLI takes any id), it is refused in words, by name.
+    let electricity = measurement_candidates(&c.store, Rules::shipped(), "pump-efficiency", &study)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.param == "consumption_mwh")
+        .unwrap()
+        .candidates[0]
+        .measurement_id
+        .clone();
+    let volume = c
+        .store
+        .list("estimate_input", &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.fields["name"] == "volume_m3")
+        .unwrap();
+    c.store
+        .edit(
+            "estimate_input",
+            &volume.id,
+            fields(json!({"measurement_id": electricity})),
+        )
+        .unwrap();
+    let err = evaluate(&c.store, Rules::shipped(), &c.estimate, today())
+        .unwrap()
+        .emissions_error
+        .unwrap();
+    assert!(
+        err.starts_with(
+            "the measurement “Electricity used, per year” cannot be “Water pumped per year”"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(&electricity), "{err}");
+    c.store
+        .edit(
+            "estimate_input",
+            &volume.id,
+            fields(json!({"measurement_id": null})),
+        )
+        .unwrap();
     let found =
         measurement_candidates(&c.store, Rules::shipped(), "pump-efficiency", &study).unwrap();
     let offered = |param: &str| -> Vec<(String, Decimal)> {
