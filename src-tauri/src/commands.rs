@@ -220,11 +220,7 @@ pub fn parse_coordinates(text: String) -> CmdResult<Option<(String, String)>> {
     match fieldbook_core::coordinate::parse_pair(&text) {
         None => Ok(None),
         Some(Ok((lat, lon))) => Ok(Some((lat.to_string(), lon.to_string()))),
-        Some(Err(why)) => Err(CommandError::new(
-            "bad_coordinate",
-            why,
-            Some("latitude"),
-        )),
+        Some(Err(why)) => Err(CommandError::new("bad_coordinate", why, Some("latitude"))),
     }
 }
 
