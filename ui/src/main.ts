@@ -10,7 +10,7 @@ import { openRecord, renderRoute } from './pages';
 import { currentPage, navigate, rerender, setRenderer, type Route } from './router';
 import { redo, undo } from './undo';
 import { setSchema } from './schema';
-import { clearBanner, mountStatus, setStatus, showError } from './status';
+import { clearBanner, clearFailedStatus, mountStatus, setStatus, showError } from './status';
 
 const app = document.getElementById('app') as HTMLElement;
 
@@ -346,6 +346,7 @@ async function boot(): Promise<void> {
   }
   buildShell();
   setRenderer(async (route) => {
+    clearFailedStatus();
     markNav(route);
     await renderRoute(route);
   });

@@ -62,6 +62,11 @@ export function setStatus(state: SaveState | { text: string; action?: StatusActi
   }
 }
 
+/** Clears a failed save's "Not saved" on leaving the view it was about. */
+export function clearFailedStatus(): void {
+  if (statusEl?.dataset.state === 'failed') setStatus({ text: '' });
+}
+
 /** The translated message of an error code, with the engine's English text as fallback. */
 export function errorText(
   err: { code: string; message: string },

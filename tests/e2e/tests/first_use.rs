@@ -140,6 +140,9 @@ async fn what_a_new_user_hits_first() -> TestResult {
         .text("[data-testid=estimate-input][data-param=volume_m3] .input-label")
         .await?;
     assert_eq!(label, "Water pumped per year");
+    // The refused measurement's "Not saved" does not follow to another view.
+    let status = app.text("[data-testid=save-status]").await?;
+    assert!(!status.contains("Not saved"), "{status}");
     let years = app
         .attr("[data-testid=result-durable-years]", "data-value")
         .await?;
