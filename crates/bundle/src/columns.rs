@@ -306,12 +306,7 @@ impl Columns {
             observed: input.list("observed", n)?,
             ..Columns::default()
         };
-        let ids: u64 = c
-            .supersedes
-            .iter()
-            .chain(&c.observed)
-            .map(|&k| u64::from(k))
-            .sum();
+        let ids = c.id_count();
         c.id_actor = input.list("id_actor", ids)?;
         c.id_seq = input.list("id_seq", ids)?;
         Ok(c)
@@ -444,12 +439,7 @@ impl Columns {
         if timed != n as u64 {
             return Err(bad(format!("times for {timed} ops, not {n}")));
         }
-        let ids: u64 = self
-            .supersedes
-            .iter()
-            .chain(&self.observed)
-            .map(|&k| u64::from(k))
-            .sum();
+        let ids = self.id_count();
         if ids != self.id_actor.len() as u64 || ids != self.id_seq.len() as u64 {
             return Err(bad(format!(
                 "{ids} op ids counted, but {} actors and {} seqs given",
@@ -465,6 +455,15 @@ impl Columns {
             )));
         }
         Ok(())
+    }
+
+    /// The number of op ids the ops' `supersedes` and `observed` counts say.
+    fn id_count(&self) -> u64 {
+        self.supersedes
+            .iter()
+            .chain(&self.observed)
+            .map(|&k| u64::from(k))
+            .sum()
     }
 
     /// The next `count` op ids, from `*next` on (counts are checked).
