@@ -3,7 +3,7 @@
 
 use fieldbook_core::kinds::{FieldSpec, FieldType};
 use fieldbook_core::validate::normalise;
-use fieldbook_core::{KindSpec, Stored};
+use fieldbook_core::{KindSpec, Stored, ValidationError};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::ToSql;
 
@@ -53,21 +53,33 @@ pub fn stored_from_log(v: Option<&str>) -> Stored {
 /// reaches a typed column.
 pub fn logged_value_fits(spec: &FieldSpec, value: Option<&str>) -> bool {
     let stored = stored_from_log(value);
-    if stored_to_log(&stored).as_deref() != value {
-        return false;
-    }
-    let input = match (&stored, spec.ty) {
+    stored_to_log(&stored).as_deref() == value && check_stored(spec, &stored).is_ok()
+}
+
+/// Checks an already-stored value against the field's rules as typed input
+/// is checked (a required field left empty, a unit no longer known …), and
+/// that it is in its normal form.
+pub fn check_stored(spec: &FieldSpec, stored: &Stored) -> Result<(), ValidationError> {
+    let input = match (stored, spec.ty) {
         (Stored::Text(list), FieldType::RefList { .. }) => {
-            match serde_json::from_str::<Vec<String>>(list) {
-                Ok(ids) => serde_json::Value::from(ids),
-                Err(_) => return false,
-            }
+            let ids = serde_json::from_str::<Vec<String>>(list).map_err(|_| {
+                ValidationError::new(spec.name, "bad_reference", "not a list of record ids")
+            })?;
+            serde_json::Value::from(ids)
         }
         (Stored::Text(s), _) => serde_json::Value::String(s.clone()),
         (Stored::Int(n), _) => serde_json::Value::from(*n),
         (Stored::Null, _) => serde_json::Value::Null,
     };
-    normalise(spec, &input).is_ok_and(|normal| normal == stored)
+    let normal = normalise(spec, &input)?;
+    if &normal != stored {
+        return Err(ValidationError::new(
+            spec.name,
+            "not_normal",
+            "not in the form this field is stored in",
+        ));
+    }
+    Ok(())
 }
 
 /// `id, f1, f2, …, created_at, updated_at, updated_by, deleted_at`

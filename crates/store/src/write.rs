@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Result, StoreError};
-use crate::sql::{stored_from, stored_from_log, stored_to_log, Sql};
+use crate::sql::{check_stored, stored_from, stored_from_log, stored_to_log, Sql};
 use crate::{oplog, search, Store};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -530,6 +530,10 @@ impl<'t> Writer<'t> {
                     return Ok(Some(SkipReason::ChangedSince));
                 }
                 let prev = stored_from_log(c.prev.as_deref());
+                // The old value may no longer be one the field can hold (a
+                // required field whose value had not arrived yet when it was
+                // first set here): peers would refuse to show it.
+                check_stored(field, &prev).map_err(ValidationErrors::from)?;
                 self.check_record_with(kind, id, field, &prev)?;
                 self.check_references(field, &prev)?;
                 self.set_stored(kind, id, field, prev).map(|()| None)
