@@ -1,0 +1,6 @@
+//! Printed reports of Fieldbook studies, as PDF: plain facts in, bytes out.
+//! No SQL and no UI here; the layout engine (fonts, text, pages) is
+//! testable on its own.
+
+pub mod fonts;
+pub mod text;
