@@ -4,3 +4,8 @@
 
 pub mod fonts;
 pub mod text;
+pub mod chart;
+pub mod flow;
+pub mod page;
+pub mod pdf;
+pub mod photo;

@@ -57,8 +57,9 @@ pub struct PlacedGlyph {
 /// The glyphs one piece of source text became. `actual_text` says the
 /// glyphs' own characters, in the order they are drawn, do not spell the
 /// text (a ligature, a reordered Khmer or Burmese syllable, a composed
-/// Vietnamese letter typed decomposed, a missing glyph): the PDF then
-/// carries the text itself for extraction.
+/// Vietnamese letter typed decomposed, a missing glyph), or that a mark
+/// is moved off the pen position (Thai tone marks, Burmese medials): the
+/// PDF then carries the text itself for extraction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     pub text: String,
@@ -181,7 +182,11 @@ impl Source {
                 let cluster_text = &text[cluster..text_end.max(cluster)];
                 let first = line.glyphs.len();
                 let mut drawn = String::new();
+                // Marks moved off the pen position read as separate
+                // characters (or lines) to extractors: carry the text too.
+                let mut moved = false;
                 for g in &shaped[i..end] {
+                    moved |= g.x_offset != 0.0 || g.y_offset != 0.0;
                     drawn.extend(info.glyph_text(g.gid));
                     line.glyphs.push(PlacedGlyph {
                         face: run.face,
@@ -199,7 +204,7 @@ impl Source {
                 line.clusters.push(Cluster {
                     text: cluster_text.to_string(),
                     glyphs: first..line.glyphs.len(),
-                    actual_text: drawn != cluster_text,
+                    actual_text: moved || drawn != cluster_text,
                 });
                 i = end;
             }
