@@ -64,6 +64,7 @@ pub fn command() -> Command {
     cmd.subcommands(crate::estimates::commands())
         .subcommands(crate::sync::commands())
         .subcommands(crate::sync::team_and_bundle_commands())
+        .subcommands(crate::reports::commands())
 }
 
 fn id_arg() -> Arg {

@@ -5,6 +5,7 @@ mod args;
 mod estimates;
 mod output;
 mod records;
+mod reports;
 mod sync;
 
 use std::path::PathBuf;
@@ -140,6 +141,7 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),
+        "report" => reports::run_report(&open(matches)?, sub, out),
         kind => records::run(&mut open(matches)?, kind, sub, out),
     }
 }

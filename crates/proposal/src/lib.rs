@@ -3,12 +3,14 @@
 //! the plain facts it needs.
 
 mod consortium;
+mod dossier;
 mod estimate;
 mod facts;
 mod inputs;
 mod money;
 
 pub use consortium::credit_split;
+pub use dossier::{dossier, Collaboration, Dossier, FindingFacts, PhotoFacts};
 pub use estimate::{
     evaluate, study_estimates, CostEffectiveness, EstimateReport, SubsidyLine, THRESHOLD_SETTING,
 };

@@ -58,8 +58,12 @@ pub fn tick_label(v: f64) -> String {
     } else {
         format!("{scaled:.1}")
     };
-    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("−", d));
-    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("−", d));
+    let (int, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -84,7 +88,10 @@ impl Chart {
             Chart::Bars { axis, bars } => (axis, bars.iter().map(|b| b.1).collect()),
             Chart::Lines { y_axis, series, .. } => (
                 y_axis,
-                series.iter().flat_map(|s| s.1.iter().map(|p| p.1)).collect(),
+                series
+                    .iter()
+                    .flat_map(|s| s.1.iter().map(|p| p.1))
+                    .collect(),
             ),
         };
         let lo = values.iter().copied().fold(0.0, f64::min);
@@ -97,7 +104,14 @@ impl Chart {
             .collect();
         let gutter = tick_lines.iter().map(|l| l.width).fold(0.0, f32::max) + 6.0;
         // The y axis' label above the plot, the x labels or legend below it.
-        let title = label(axis_label, Style { color: INK, ..SMALL }, w);
+        let title = label(
+            axis_label,
+            Style {
+                color: INK,
+                ..SMALL
+            },
+            w,
+        );
         let top = y + title.as_ref().map_or(0.0, |l| l.height()) + 4.0;
         let bottom = y + h - 28.0;
         let (left, right) = (x + gutter, x + w);
@@ -118,7 +132,13 @@ impl Chart {
                 for (i, (name, v)) in bars.iter().enumerate() {
                     let cx = left + slot * (i as f32 + 0.5);
                     let (y0, y1) = (to_y(0.0), to_y(*v));
-                    page.fill_rect(cx - bar_w / 2.0, y0.min(y1), bar_w, (y0 - y1).abs(), SERIES[0]);
+                    page.fill_rect(
+                        cx - bar_w / 2.0,
+                        y0.min(y1),
+                        bar_w,
+                        (y0 - y1).abs(),
+                        SERIES[0],
+                    );
                     let lines = layout(&[Span::new(name.clone(), small)], slot - 4.0);
                     let mut ly = bottom + 4.0;
                     for l in lines.iter().take(2) {
@@ -128,15 +148,20 @@ impl Chart {
                 }
             }
             Chart::Lines { x_axis, series, .. } => {
-                let xs: Vec<f64> = series.iter().flat_map(|s| s.1.iter().map(|p| p.0)).collect();
+                let xs: Vec<f64> = series
+                    .iter()
+                    .flat_map(|s| s.1.iter().map(|p| p.0))
+                    .collect();
                 let x_lo = xs.iter().copied().fold(f64::MAX, f64::min);
                 let x_hi = xs.iter().copied().fold(f64::MIN, f64::max);
                 let x_span = if x_hi > x_lo { x_hi - x_lo } else { 1.0 };
                 let to_x = |v: f64| left + ((v - x_lo) / x_span) as f32 * (right - left);
                 let dashes: [Option<&[f32]>; 2] = [None, Some(&[4.0, 2.5])];
                 for (i, (_, points)) in series.iter().enumerate() {
-                    let path: Vec<(f32, f32)> =
-                        points.iter().map(|&(px, py)| (to_x(px), to_y(py))).collect();
+                    let path: Vec<(f32, f32)> = points
+                        .iter()
+                        .map(|&(px, py)| (to_x(px), to_y(py)))
+                        .collect();
                     page.polyline(&path, SERIES[i % SERIES.len()], 1.4, dashes[i % 2]);
                 }
                 // x values at the ends, the x axis' label between them.

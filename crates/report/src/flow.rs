@@ -65,19 +65,21 @@ impl Flow<'_> {
         let mut page = self.writer.new_page();
         if let Some(mark) = &self.watermark {
             let paper = self.paper();
-            // Centred on the page's diagonal, beneath the content.
-            let d = (paper.width.powi(2) + paper.height.powi(2)).sqrt();
+            // Centred on the page along its diagonal, beneath the content:
+            // the baseline starts half the text's width before the centre,
+            // shifted so the letters' middle (about 0.35 em up) is on it.
             let angle = paper.height.atan2(paper.width);
-            let start = (d - mark.width) / 2.0;
+            let (sin, cos) = angle.sin_cos();
+            let half = mark.width / 2.0;
+            let lift = 0.35 * mark.glyphs.first().map_or(0.0, |g| g.size);
             let (x, y) = (
-                start * angle.cos() + mark.height() / 3.0 * angle.sin(),
-                paper.height - start * angle.sin() + mark.height() / 3.0 * angle.cos(),
+                paper.width / 2.0 - half * cos + lift * sin,
+                paper.height / 2.0 + half * sin + lift * cos,
             );
             page.rotated_line(self.writer, mark, x, y, angle.to_degrees());
         }
         self.pages.push(page);
-        self.extents
-            .push((f32::MAX, f32::MAX, f32::MIN, f32::MIN));
+        self.extents.push((f32::MAX, f32::MAX, f32::MIN, f32::MIN));
         self.y = MARGIN_TOP;
     }
 
@@ -143,8 +145,12 @@ impl Flow<'_> {
                 }
                 self.lines(&lines, MARGIN_SIDE);
                 let y = self.y + 1.5;
-                self.page()
-                    .polyline(&[(MARGIN_SIDE, y), (MARGIN_SIDE + width, y)], RULE, 0.6, None);
+                self.page().polyline(
+                    &[(MARGIN_SIDE, y), (MARGIN_SIDE + width, y)],
+                    RULE,
+                    0.6,
+                    None,
+                );
                 self.y += SPACE_AFTER_HEADING;
             }
             Block::Paragraph(spans) | Block::Note(spans) => {
@@ -181,11 +187,18 @@ impl Flow<'_> {
             .zip(&widths)
             .map(|((h, _), w)| cell_lines(&[Span::new(h.clone(), TABLE_HEAD)], *w))
             .collect();
-        let header_height = row_height(&header);
+        // A table of label–value pairs has no header row.
+        let has_header = table.columns.iter().any(|(h, _)| !h.is_empty());
+        let header_height = if has_header { row_height(&header) } else { 0.0 };
         let rows: Vec<Vec<Vec<Line>>> = table
             .rows
             .iter()
-            .map(|row| row.iter().zip(&widths).map(|(c, w)| cell_lines(c, *w)).collect())
+            .map(|row| {
+                row.iter()
+                    .zip(&widths)
+                    .map(|(c, w)| cell_lines(c, *w))
+                    .collect()
+            })
             .collect();
         let first = rows.first().map_or(0.0, |r| row_height(r));
         self.ensure(header_height + first.min(self.paper().content_bottom() - MARGIN_TOP));
@@ -219,8 +232,12 @@ impl Flow<'_> {
                 }
                 self.y = bottom;
                 let y = self.y;
-                self.page()
-                    .polyline(&[(MARGIN_SIDE, y), (MARGIN_SIDE + width, y)], RULE, 0.4, None);
+                self.page().polyline(
+                    &[(MARGIN_SIDE, y), (MARGIN_SIDE + width, y)],
+                    RULE,
+                    0.4,
+                    None,
+                );
                 if next.iter().zip(row).all(|(n, cell)| *n >= cell.len()) {
                     break;
                 }
@@ -232,9 +249,13 @@ impl Flow<'_> {
     }
 
     fn table_header(&mut self, header: &[Vec<Line>], widths: &[f32], height: f32) {
+        if height == 0.0 {
+            return;
+        }
         let width: f32 = widths.iter().sum();
         let top = self.y;
-        self.page().fill_rect(MARGIN_SIDE, top, width, height, SHADE);
+        self.page()
+            .fill_rect(MARGIN_SIDE, top, width, height, SHADE);
         let mut x = MARGIN_SIDE;
         for (cell, w) in header.iter().zip(widths) {
             let mut y = top + CELL_PAD;
@@ -342,10 +363,18 @@ fn row_height(cells: &[Vec<Line>]) -> f32 {
 
 /// Flows `blocks` onto pages of `writer`; returns where each page's text landed.
 pub fn render(writer: &mut Writer, furniture: &Furniture, blocks: &[Block]) -> Vec<Extent> {
-    let watermark = furniture
-        .watermark
-        .as_ref()
-        .and_then(|w| layout(&[Span::new(w.clone(), WATERMARK_STYLE)], f32::MAX).pop());
+    // As large as fits along 80 % of the page's diagonal.
+    let paper = writer.paper;
+    let diagonal = (paper.width.powi(2) + paper.height.powi(2)).sqrt() * 0.8;
+    let watermark = furniture.watermark.as_ref().and_then(|w| {
+        let natural = layout(&[Span::new(w.clone(), WATERMARK_STYLE)], f32::MAX).pop()?;
+        let scale = (diagonal / natural.width.max(1.0)).min(1.0);
+        let style = Style {
+            size: WATERMARK_STYLE.size * scale,
+            ..WATERMARK_STYLE
+        };
+        layout(&[Span::new(w.clone(), style)], f32::MAX).pop()
+    });
     let mut flow = Flow {
         writer,
         pages: Vec::new(),

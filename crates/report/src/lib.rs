@@ -1,11 +1,37 @@
-//! Printed reports of Fieldbook studies, as PDF: plain facts in, bytes out.
-//! No SQL and no UI here; the layout engine (fonts, text, pages) is
-//! testable on its own.
+//! Printed reports of Fieldbook studies, as PDF: a study's dossier (read by
+//! `fieldbook-proposal`) in, bytes out. No SQL and no UI here; the layout
+//! engine (fonts, text, flow, pdf) is testable on its own.
 
-pub mod fonts;
-pub mod text;
+pub mod brief;
+pub mod catalogue;
 pub mod chart;
 pub mod flow;
+pub mod fonts;
 pub mod page;
 pub mod pdf;
 pub mod photo;
+pub mod text;
+pub mod words;
+
+pub use brief::brief;
+pub use catalogue::Lang;
+pub use page::PaperSize;
+pub use words::Options;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the PDF could not be written: {0}")]
+    Pdf(String),
+}
+
+/// Flows `blocks` into a PDF with `furniture` on every page.
+fn render_document(
+    title: &str,
+    o: &Options,
+    furniture: &flow::Furniture,
+    blocks: &[flow::Block],
+) -> Result<Vec<u8>, ReportError> {
+    let mut writer = pdf::Writer::new(title, o.paper.paper());
+    flow::render(&mut writer, furniture, blocks);
+    writer.save().map_err(ReportError::Pdf)
+}

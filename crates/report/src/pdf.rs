@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use printpdf::{
-    Codepoint, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId, Line as
-    PdfLine, LineDashPattern, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
-    PdfPage, PdfSaveOptions, PdfWarnMsg, Point, Polygon, PolygonRing, Pt, Px, Rect, TextItem,
-    TextMatrix, WindingOrder, XObjectId, XObjectTransform,
+    Codepoint, Color, CurTransMat, DictItem, ExternalStream, ExternalXObject, FontId,
+    Line as PdfLine, LineDashPattern, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument,
+    PdfFontHandle, PdfPage, PdfSaveOptions, PdfWarnMsg, Point, Polygon, PolygonRing, Pt, Px, Rect,
+    TextItem, TextMatrix, WindingOrder, XObjectId, XObjectTransform,
 };
 
 use crate::fonts::Face;
@@ -169,7 +169,9 @@ impl Page {
                     current = Some((g.face, g.size));
                 }
                 if fill != Some(g.color) {
-                    self.ops.push(Op::SetFillColor { col: color(g.color) });
+                    self.ops.push(Op::SetFillColor {
+                        col: color(g.color),
+                    });
                     fill = Some(g.color);
                 }
                 let at = self.point(x + g.x, baseline - g.y);
@@ -197,18 +199,12 @@ impl Page {
     /// Text rotated by `degrees` counter-clockwise about its start, as
     /// decoration: extraction skips it (an empty ActualText), since
     /// diagonal text comes out of extractors as fragments.
-    pub fn rotated_line(
-        &mut self,
-        writer: &mut Writer,
-        line: &Line,
-        x: f32,
-        y: f32,
-        degrees: f32,
-    ) {
+    pub fn rotated_line(&mut self, writer: &mut Writer, line: &Line, x: f32, y: f32, degrees: f32) {
         let at = self.point(x, y);
         self.ops.push(Op::SaveGraphicsState);
+        let (sin, cos) = degrees.to_radians().sin_cos();
         self.ops.push(Op::SetTransformationMatrix {
-            matrix: CurTransMat::TranslateRotate(at.x, at.y, -degrees),
+            matrix: CurTransMat::Raw([cos, sin, -sin, cos, at.x.0, at.y.0]),
         });
         // Drawn at the origin of the rotated space: (0, height) in page terms.
         let saved = self.height;
@@ -249,7 +245,13 @@ impl Page {
     }
 
     /// A stroked path through `points`; `dash` as on/off lengths in points.
-    pub fn polyline(&mut self, points: &[(f32, f32)], c: Rgb, thickness: f32, dash: Option<&[f32]>) {
+    pub fn polyline(
+        &mut self,
+        points: &[(f32, f32)],
+        c: Rgb,
+        thickness: f32,
+        dash: Option<&[f32]>,
+    ) {
         self.ops.push(Op::SetOutlineColor { col: color(c) });
         self.ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
         self.ops.push(Op::SetLineDashPattern {

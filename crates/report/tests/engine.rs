@@ -13,14 +13,29 @@ use fieldbook_report::text::Span;
 
 const SAMPLES: &[(&str, &str)] = &[
     ("en", "The pumps at Cau Do run sixteen hours a day."),
-    ("ja", "カウド浄水場のポンプは一日16時間稼働している（横浜市水道局）。"),
-    ("vi", "Trạm bơm Cầu Đỏ hoạt động mười sáu giờ mỗi ngày; cần thay thế gấp."),
-    ("mn", "Улаанбаатар хотын дулааны станц өвөл их хэмжээний нүүрс шатаадаг. Өндөр үр ашигтай зуух."),
-    ("th", "ปั๊มน้ำที่สถานีจ่ำทำงานวันละสิบหกชั่วโมง ควรเปลี่ยนเป็นปั๊มประสิทธิภาพสูง"),
+    (
+        "ja",
+        "カウド浄水場のポンプは一日16時間稼働している（横浜市水道局）。",
+    ),
+    (
+        "vi",
+        "Trạm bơm Cầu Đỏ hoạt động mười sáu giờ mỗi ngày; cần thay thế gấp.",
+    ),
+    (
+        "mn",
+        "Улаанбаатар хотын дулааны станц өвөл их хэмжээний нүүрс шатаадаг. Өндөр үр ашигтай зуух.",
+    ),
+    (
+        "th",
+        "ปั๊มน้ำที่สถานีจ่ำทำงานวันละสิบหกชั่วโมง ควรเปลี่ยนเป็นปั๊มประสิทธิภาพสูง",
+    ),
     ("km", "ស្ត្រីនៅប្រទេសកម្ពុជាបានលើកឡើងថា អំពូលភ្លើងតាមផ្លូវប្រើថាមពលច្រើនពេក"),
     ("lo", "ລະບົບສູບນ້ຳຂອງນະຄອນຫຼວງວຽງຈັນໃຊ້ພະລັງງານຫຼາຍເກີນໄປ"),
     ("my", "ရန်ကုန်မြို့ရှိ ရေစုပ်စက်များသည် ညအချိန်တွင် စွမ်းအင်အလွန်အကျွံသုံးစွဲသည်။ ကြက်သွန်"),
-    ("mixed", "ម៉ាស៊ីន Inverter EV-300 របស់ 株式会社ヨコハマ ត្រូវបានដំឡើង"),
+    (
+        "mixed",
+        "ម៉ាស៊ីន Inverter EV-300 របស់ 株式会社ヨコハマ ត្រូវបានដំឡើង",
+    ),
 ];
 
 fn furniture(draft: bool) -> Furniture {
@@ -46,8 +61,14 @@ fn every_script_extracts_as_typed_in_logical_order() {
         .collect();
     let (pdf, _) = pdf(&blocks, true);
     let text = pdf.text(None);
-    assert!(!text.contains('\u{FFFD}'), "replacement characters in {text}");
-    assert!(!text.contains('\u{25CC}'), "a dotted circle: a shaping failure");
+    assert!(
+        !text.contains('\u{FFFD}'),
+        "replacement characters in {text}"
+    );
+    assert!(
+        !text.contains('\u{25CC}'),
+        "a dotted circle: a shaping failure"
+    );
     let flat = squeeze(&text);
     for (lang, s) in SAMPLES {
         assert!(flat.contains(&squeeze(s)), "{lang}: {s:?} not in\n{text}");
@@ -66,7 +87,11 @@ fn fonts_are_embedded_subset_and_mapped_to_unicode() {
     let fonts = pdf.fonts();
     assert!(fonts.len() >= 6, "{fonts:?}");
     for (name, _, emb, sub, uni) in &fonts {
-        assert_eq!((emb.as_str(), sub.as_str(), uni.as_str()), ("yes", "yes", "yes"), "{name}");
+        assert_eq!(
+            (emb.as_str(), sub.as_str(), uni.as_str()),
+            ("yes", "yes", "yes"),
+            "{name}"
+        );
     }
     let size = std::fs::metadata(&pdf.path).unwrap().len();
     assert!(size < 400_000, "{size} bytes for one page of text");
@@ -76,7 +101,10 @@ fn fonts_are_embedded_subset_and_mapped_to_unicode() {
 fn a_twenty_thousand_character_text_flows_over_pages_without_losing_a_character() {
     let sentence = "Pump 3 runs 16 h a day at 45 kW; ปั๊มน้ำทำงานวันละสิบหกชั่วโมง ស្ត្រីនៅកម្ពុជា. ";
     let text = sentence.repeat(20_000 / sentence.chars().count() + 1);
-    let (pdf, extents) = pdf(&[Block::Paragraph(vec![Span::new(text.clone(), BODY)])], false);
+    let (pdf, extents) = pdf(
+        &[Block::Paragraph(vec![Span::new(text.clone(), BODY)])],
+        false,
+    );
     assert!(pdf.pages() >= 3, "{} pages", pdf.pages());
     let body: String = (1..=pdf.pages())
         .map(|p| {
@@ -94,9 +122,15 @@ fn assert_inside(extents: &[fieldbook_report::flow::Extent]) {
     let paper = PaperSize::A4.paper();
     for (i, &(left, top, right, bottom)) in extents.iter().enumerate() {
         assert!(left >= MARGIN_SIDE - 0.01, "page {i}: left {left}");
-        assert!(right <= paper.width - MARGIN_SIDE + 0.01, "page {i}: right {right}");
+        assert!(
+            right <= paper.width - MARGIN_SIDE + 0.01,
+            "page {i}: right {right}"
+        );
         assert!(top >= MARGIN_TOP - 0.01, "page {i}: top {top}");
-        assert!(bottom <= paper.content_bottom() + 0.01, "page {i}: bottom {bottom}");
+        assert!(
+            bottom <= paper.content_bottom() + 0.01,
+            "page {i}: bottom {bottom}"
+        );
     }
 }
 
@@ -107,7 +141,10 @@ fn a_table_longer_than_a_page_repeats_its_header_on_every_page() {
             vec![
                 vec![Span::new(format!("Row {i}"), TABLE)],
                 vec![Span::new(format!("{} kWh", i * 1000), TABLE)],
-                vec![Span::new("ปั๊มน้ำทำงานวันละสิบหกชั่วโมง ควรเปลี่ยนเป็นปั๊มประสิทธิภาพสูง", TABLE)],
+                vec![Span::new(
+                    "ปั๊มน้ำทำงานวันละสิบหกชั่วโมง ควรเปลี่ยนเป็นปั๊มประสิทธิภาพสูง",
+                    TABLE,
+                )],
             ]
         })
         .collect();
@@ -124,11 +161,17 @@ fn a_table_longer_than_a_page_repeats_its_header_on_every_page() {
     assert!(pages >= 3);
     for p in 1..=pages {
         let text = pdf.text(Some((p, p)));
-        assert!(text.contains("Annual energy"), "page {p} has no header:\n{text}");
+        assert!(
+            text.contains("Annual energy"),
+            "page {p} has no header:\n{text}"
+        );
     }
     let all = pdf.text(None);
     for i in [1, 75, 150] {
-        assert!(all.contains(&format!("Row {i}\n")) || all.contains(&format!("Row {i} ")), "Row {i}");
+        assert!(
+            all.contains(&format!("Row {i}\n")) || all.contains(&format!("Row {i} ")),
+            "Row {i}"
+        );
     }
     assert_inside(&extents);
 }

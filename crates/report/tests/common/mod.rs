@@ -62,7 +62,11 @@ impl Pdf {
             .skip(2)
             .map(|l| {
                 let c: Vec<&str> = l.split_whitespace().collect();
-                (c[3].parse().unwrap(), c[4].parse().unwrap(), c[8].to_string())
+                (
+                    c[3].parse().unwrap(),
+                    c[4].parse().unwrap(),
+                    c[8].to_string(),
+                )
             })
             .collect()
     }
@@ -88,16 +92,24 @@ impl Pdf {
             .arg(out.join("page"))
             .output()
             .expect("pdftoppm (poppler-utils) is installed");
-        assert!(o.status.success(), "pdftoppm failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "pdftoppm failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stderr).into_owned()
     }
 }
 
 fn run(cmd: &mut Command) -> String {
-    let o = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (poppler-utils is installed by scripts/install-system-deps.sh)"));
-    assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = cmd.output().unwrap_or_else(|e| {
+        panic!("{cmd:?}: {e} (poppler-utils is installed by scripts/install-system-deps.sh)")
+    });
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).expect("poppler prints UTF-8 with -enc UTF-8")
 }
 

@@ -1,0 +1,114 @@
+//! `fieldbook report …`: the printed PDFs. The file appears whole or not
+//! at all: written to a temporary file beside it, then renamed.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clap::{value_parser, Arg, ArgMatches, Command};
+use fieldbook_estimate::rules::Rules;
+use fieldbook_report::{Lang, Options, PaperSize};
+use fieldbook_store::Store;
+use serde_json::json;
+
+use crate::output::Output;
+
+pub fn commands() -> [Command; 1] {
+    let common = |c: Command| {
+        c.arg(Arg::new("lang").long("lang").default_value("en").help(
+            "Document language(s), one or two: en, ja, vi, id, mn, th, km, lo, my (e.g. en,ja)",
+        ))
+        .arg(
+            Arg::new("paper")
+                .long("paper")
+                .default_value("a4")
+                .help("Paper size: a4 or letter"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .required(true)
+                .value_parser(value_parser!(std::path::PathBuf))
+                .help("The PDF to write"),
+        )
+    };
+    [Command::new("report")
+        .about("Print a study's reports as PDF")
+        .subcommand_required(true)
+        .subcommand(common(
+            Command::new("brief")
+                .about("The partner-meeting brief of a study")
+                .arg(
+                    Arg::new("study")
+                        .long("study")
+                        .required(true)
+                        .help("Study id"),
+                ),
+        ))]
+}
+
+fn options(m: &ArgMatches) -> Result<Options> {
+    let langs: Vec<Lang> = m
+        .get_one::<String>("lang")
+        .expect("defaulted")
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<_, String>>()
+        .map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        (1..=2).contains(&langs.len()),
+        "--lang takes one or two document languages, not {}",
+        langs.len()
+    );
+    let paper: PaperSize = m
+        .get_one::<String>("paper")
+        .expect("defaulted")
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    Ok(Options {
+        langs,
+        paper,
+        printed_on: chrono::Local::now().date_naive(),
+    })
+}
+
+pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
+    let (name, sub) = m.subcommand().expect("clap requires a subcommand");
+    let o = options(sub)?;
+    let path = sub.get_one::<std::path::PathBuf>("out").expect("required");
+    let bytes = match name {
+        "brief" => {
+            let study = sub.get_one::<String>("study").expect("required");
+            let d = fieldbook_proposal::dossier(store, Rules::shipped(), study, o.printed_on)
+                .with_context(|| format!("cannot read study '{study}'"))?;
+            fieldbook_report::brief(&d, &o)?
+        }
+        other => unreachable!("clap knows no report '{other}'"),
+    };
+    write_whole(path, &bytes)?;
+    out.value(
+        &json!({"out": path.display().to_string(), "bytes": bytes.len()}),
+        |_| {
+            format!(
+                "Wrote {} ({} KB)",
+                path.display(),
+                bytes.len().div_ceil(1024)
+            )
+        },
+    )
+}
+
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let cannot = || format!("cannot write {}", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(cannot)?;
+    tmp.write_all(bytes).with_context(cannot)?;
+    tmp.as_file().sync_all().with_context(cannot)?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(cannot)?;
+    Ok(())
+}
