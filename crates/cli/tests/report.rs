@@ -13,7 +13,11 @@ fn pdftotext(path: &str) -> String {
         .args(["-enc", "UTF-8", path, "-"])
         .output()
         .expect("pdftotext (poppler-utils, installed by scripts/install-system-deps.sh)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -42,7 +46,9 @@ fn sample() -> (Cli, String) {
 fn the_brief_of_a_sample_study_prints_in_english_and_japanese() {
     let (cli, study) = sample();
     let out = cli.file("brief.pdf");
-    let written = cli.json(&["report", "brief", "--study", &study, "--lang", "en,ja", "--out", &out]);
+    let written = cli.json(&[
+        "report", "brief", "--study", &study, "--lang", "en,ja", "--out", &out,
+    ]);
     assert!(written["bytes"].as_u64().unwrap() > 10_000);
     let text = pdftotext(&out);
     for expected in [
@@ -57,7 +63,10 @@ fn the_brief_of_a_sample_study_prints_in_english_and_japanese() {
         "DRAFT — not reviewed",
         "City of Yokohama",
     ] {
-        assert!(text.contains(expected), "{expected:?} not in the brief:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the brief:\n{text}"
+        );
     }
     // Study id on every page, and page numbers n / N.
     let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
@@ -72,10 +81,15 @@ fn the_brief_of_a_sample_study_prints_in_english_and_japanese() {
 fn a_partner_language_brief_falls_back_to_english_label_by_label() {
     let (cli, study) = sample();
     let out = cli.file("brief-km.pdf");
-    cli.ok(&["report", "brief", "--study", &study, "--lang", "km", "--out", &out]);
+    cli.ok(&[
+        "report", "brief", "--study", &study, "--lang", "km", "--out", &out,
+    ]);
     let text = pdftotext(&out);
     // Khmer labels where the catalogue has them, English where it has none.
-    assert!(squeeze(&text).contains("តម្រូវការក្នុងមូលដ្ឋានរបស់ទីក្រុងដៃគូ"), "{text}");
+    assert!(
+        squeeze(&text).contains("តម្រូវការក្នុងមូលដ្ឋានរបស់ទីក្រុងដៃគូ"),
+        "{text}"
+    );
     assert!(text.contains("Consortium and credit allocation"), "{text}");
 }
 
@@ -85,14 +99,27 @@ fn bad_input_is_refused_in_one_line_and_leaves_no_file() {
     let out = cli.file("never.pdf");
     let err = cli.fails(&["report", "brief", "--study", "nope", "--out", &out]);
     assert!(err.contains("nope"), "{err}");
-    let err = cli.fails(&["report", "brief", "--study", &study, "--lang", "fr", "--out", &out]);
+    let err = cli.fails(&[
+        "report", "brief", "--study", &study, "--lang", "fr", "--out", &out,
+    ]);
     assert!(err.contains("unknown document language 'fr'"), "{err}");
-    let err = cli.fails(&["report", "brief", "--study", &study, "--lang", "en,ja,vi", "--out", &out]);
+    let err = cli.fails(&[
+        "report", "brief", "--study", &study, "--lang", "en,ja,vi", "--out", &out,
+    ]);
     assert!(err.contains("one or two"), "{err}");
-    let err = cli.fails(&["report", "brief", "--study", &study, "--paper", "a3", "--out", &out]);
+    let err = cli.fails(&[
+        "report", "brief", "--study", &study, "--paper", "a3", "--out", &out,
+    ]);
     assert!(err.contains("a4 or letter"), "{err}");
     assert!(!std::path::Path::new(&out).exists());
-    let err = cli.fails(&["report", "brief", "--study", &study, "--out", "/nonexistent/dir/x.pdf"]);
+    let err = cli.fails(&[
+        "report",
+        "brief",
+        "--study",
+        &study,
+        "--out",
+        "/nonexistent/dir/x.pdf",
+    ]);
     assert!(err.contains("cannot write /nonexistent/dir/x.pdf"), "{err}");
     let leftovers: Vec<_> = std::fs::read_dir(cli.dir.path())
         .unwrap()
