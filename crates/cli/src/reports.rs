@@ -44,6 +44,16 @@ pub fn commands() -> [Command; 1] {
                         .required(true)
                         .help("Study id"),
                 ),
+        ))
+        .subcommand(common(
+            Command::new("estimate")
+                .about("The estimate sheet: one estimate with its whole working")
+                .arg(
+                    Arg::new("estimate")
+                        .long("estimate")
+                        .required(true)
+                        .help("Estimate id"),
+                ),
         ))]
 }
 
@@ -82,6 +92,18 @@ pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
             let d = fieldbook_proposal::dossier(store, Rules::shipped(), study, o.printed_on)
                 .with_context(|| format!("cannot read study '{study}'"))?;
             fieldbook_report::brief(&d, &o)?
+        }
+        "estimate" => {
+            let id = sub.get_one::<String>("estimate").expect("required");
+            let est = store
+                .get("estimate", id)
+                .with_context(|| format!("cannot read estimate '{id}'"))?;
+            let study = est.fields["study_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let d = fieldbook_proposal::dossier(store, Rules::shipped(), &study, o.printed_on)?;
+            fieldbook_report::estimate_sheet(&d, id, Rules::shipped(), &o)?
         }
         other => unreachable!("clap knows no report '{other}'"),
     };

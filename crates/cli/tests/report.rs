@@ -25,20 +25,24 @@ fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The id of the sample record of `kind` whose title contains `part`.
+fn sample_id(cli: &Cli, kind: &str, part: &str) -> String {
+    cli.json(&[kind, "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"].as_str().unwrap().contains(part))
+        .unwrap_or_else(|| panic!("no sample {kind} titled …{part}…"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// A database with the sample studies; the Da Nang study's id.
 fn sample() -> (Cli, String) {
     let cli = Cli::new();
     cli.ok(&["sample", "load"]);
-    let studies = cli.json(&["study", "list"]);
-    let id = studies
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["title"].as_str().unwrap().contains("DAWACO"))
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = sample_id(&cli, "study", "DAWACO");
     (cli, id)
 }
 
@@ -127,4 +131,44 @@ fn bad_input_is_refused_in_one_line_and_leaves_no_file() {
         .filter(|n| n.ends_with(".pdf") || n.starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_estimate_sheet_shows_its_working_and_footnotes_unverified_defaults() {
+    let cli = Cli::new();
+    cli.ok(&["sample", "load"]);
+    let bus = sample_id(&cli, "estimate", "buses");
+    let out = cli.file("sheet.pdf");
+    cli.ok(&[
+        "report",
+        "estimate",
+        "--estimate",
+        &bus,
+        "--lang",
+        "en,ja",
+        "--out",
+        &out,
+    ]);
+    let text = pdftotext(&out);
+    for expected in [
+        "Estimate sheet",
+        "算定シート",
+        "The working",
+        "Provenance",
+        "Subsidy under each scheme",
+        "JCM Model Project",
+        "Notes on the values",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the sheet:\n{text}"
+        );
+    }
+    // Each unverified default is marked in the table and explained in a footnote.
+    assert!(
+        text.contains("[1] Unverified default of the rule pack"),
+        "{text}"
+    );
+    let err = cli.fails(&["report", "estimate", "--estimate", "nope", "--out", &out]);
+    assert!(err.contains("nope"), "{err}");
 }

@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::chart::Chart;
-use crate::flow::{Block, Table};
+use crate::flow::Block;
 use crate::page::{BODY_BOLD, SMALL, TITLE};
 use crate::photo::Photo;
 use crate::text::Span;
@@ -96,24 +96,25 @@ fn needs(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
     if d.needs.is_empty() {
         return none(o, blocks);
     }
-    blocks.push(Block::Table(Table {
-        columns: vec![
-            o.column("col.need", 3.2),
-            o.column("col.priority", 0.8),
-            o.column("col.voiced_by", 1.4),
-        ],
-        rows: d
-            .needs
-            .iter()
-            .map(|n| {
-                vec![
-                    cell(field(n, "statement")),
-                    cell(o.value("priority", field(n, "priority"))),
-                    cell(field(n, "voiced_by")),
-                ]
-            })
-            .collect(),
-    }));
+    blocks.push(
+        o.table(
+            &[
+                ("col.need", 3.2),
+                ("col.priority", 0.8),
+                ("col.voiced_by", 1.4),
+            ],
+            d.needs
+                .iter()
+                .map(|n| {
+                    vec![
+                        cell(field(n, "statement")),
+                        cell(o.value("priority", field(n, "priority"))),
+                        cell(field(n, "voiced_by")),
+                    ]
+                })
+                .collect(),
+        ),
+    );
 }
 
 fn findings(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
@@ -136,19 +137,20 @@ fn findings(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
             blocks.push(body(text));
         }
         if !f.measurements.is_empty() {
-            blocks.push(Block::Table(Table {
-                columns: vec![o.column("col.quantity", 2.0), o.column("col.value", 1.0)],
-                rows: f
-                    .measurements
-                    .iter()
-                    .map(|m| {
-                        vec![
-                            cell(field(m, "quantity")),
-                            cell(quantity(field(m, "value"), field(m, "unit"))),
-                        ]
-                    })
-                    .collect(),
-            }));
+            blocks.push(
+                o.table(
+                    &[("col.quantity", 2.0), ("col.value", 1.0)],
+                    f.measurements
+                        .iter()
+                        .map(|m| {
+                            vec![
+                                cell(field(m, "quantity")),
+                                cell(quantity(field(m, "value"), field(m, "unit"))),
+                            ]
+                        })
+                        .collect(),
+                ),
+            );
         }
         if !f.photos.is_empty() {
             blocks.push(Block::Photos(photos(f, o)));
@@ -269,19 +271,19 @@ fn technologies(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
         ]);
     }
     if !rows.is_empty() {
-        blocks.push(Block::Table(Table {
-            columns: vec![
-                o.column("col.technology", 1.6),
-                o.column("col.annual", 1.0),
-                o.column("col.lifetime", 1.0),
-                o.column("col.subsidy", 1.3),
-                o.column("col.cost_effectiveness", 1.1),
-                o.column("col.npv_without", 1.3),
-                o.column("col.npv_with", 1.3),
-                o.column("col.payback", 1.1),
+        blocks.push(o.table(
+            &[
+                ("col.technology", 1.6),
+                ("col.annual", 1.0),
+                ("col.lifetime", 1.0),
+                ("col.subsidy", 1.3),
+                ("col.cost_effectiveness", 1.1),
+                ("col.npv_without", 1.3),
+                ("col.npv_with", 1.3),
+                ("col.payback", 1.1),
             ],
             rows,
-        }));
+        ));
     }
     if !bars.is_empty() {
         blocks.push(Block::Chart(Chart::Bars {
@@ -326,39 +328,41 @@ fn consortium(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
         return none(o, blocks);
     }
     if !d.members.is_empty() {
-        blocks.push(Block::Table(Table {
-            columns: vec![o.column("col.organisation", 2.0), o.column("col.role", 1.0)],
-            rows: d
-                .members
-                .iter()
-                .map(|(m, org)| {
-                    vec![
-                        cell(org.clone()),
-                        cell(o.value("role", field(m, "consortium_role"))),
-                    ]
-                })
-                .collect(),
-        }));
+        blocks.push(
+            o.table(
+                &[("col.organisation", 2.0), ("col.role", 1.0)],
+                d.members
+                    .iter()
+                    .map(|(m, org)| {
+                        vec![
+                            cell(org.clone()),
+                            cell(o.value("role", field(m, "consortium_role"))),
+                        ]
+                    })
+                    .collect(),
+            ),
+        );
     }
     if !d.credit_shares.is_empty() {
-        blocks.push(Block::Table(Table {
-            columns: vec![
-                o.column("col.party", 1.4),
-                o.column("col.organisation", 1.6),
-                o.column("col.share", 0.8),
-            ],
-            rows: d
-                .credit_shares
-                .iter()
-                .map(|(c, org)| {
-                    vec![
-                        cell(o.value("party", field(c, "party"))),
-                        cell(org.clone().unwrap_or_default()),
-                        cell(field(c, "percent")),
-                    ]
-                })
-                .collect(),
-        }));
+        blocks.push(
+            o.table(
+                &[
+                    ("col.party", 1.4),
+                    ("col.organisation", 1.6),
+                    ("col.share", 0.8),
+                ],
+                d.credit_shares
+                    .iter()
+                    .map(|(c, org)| {
+                        vec![
+                            cell(o.value("party", field(c, "party"))),
+                            cell(org.clone().unwrap_or_default()),
+                            cell(field(c, "percent")),
+                        ]
+                    })
+                    .collect(),
+            ),
+        );
     }
 }
 
@@ -367,24 +371,25 @@ fn timeline(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
     if d.activities.is_empty() {
         return none(o, blocks);
     }
-    blocks.push(Block::Table(Table {
-        columns: vec![
-            o.column("col.year", 0.5),
-            o.column("col.date", 0.9),
-            o.column("col.kind", 1.0),
-            o.column("col.activity", 3.0),
-        ],
-        rows: d
-            .activities
-            .iter()
-            .map(|a| {
-                vec![
-                    cell(int_field(a, "year")),
-                    cell(field(a, "date")),
-                    cell(o.value("activity", field(a, "activity_kind"))),
-                    cell(field(a, "title")),
-                ]
-            })
-            .collect(),
-    }));
+    blocks.push(
+        o.table(
+            &[
+                ("col.year", 0.5),
+                ("col.date", 0.9),
+                ("col.kind", 1.0),
+                ("col.activity", 3.0),
+            ],
+            d.activities
+                .iter()
+                .map(|a| {
+                    vec![
+                        cell(int_field(a, "year")),
+                        cell(field(a, "date")),
+                        cell(o.value("activity", field(a, "activity_kind"))),
+                        cell(field(a, "title")),
+                    ]
+                })
+                .collect(),
+        ),
+    );
 }

@@ -5,6 +5,7 @@
 pub mod brief;
 pub mod catalogue;
 pub mod chart;
+pub mod estimate_sheet;
 pub mod flow;
 pub mod fonts;
 pub mod page;
@@ -15,6 +16,7 @@ pub mod words;
 
 pub use brief::brief;
 pub use catalogue::Lang;
+pub use estimate_sheet::estimate_sheet;
 pub use page::PaperSize;
 pub use words::Options;
 
@@ -22,6 +24,8 @@ pub use words::Options;
 pub enum ReportError {
     #[error("the PDF could not be written: {0}")]
     Pdf(String),
+    #[error(transparent)]
+    UnknownEstimate(#[from] estimate_sheet::UnknownEstimate),
 }
 
 /// Flows `blocks` into a PDF with `furniture` on every page.

@@ -47,9 +47,16 @@ impl Options {
         Block::Heading(texts)
     }
 
-    /// A table header cell: the label in each language on its own line.
-    pub fn column(&self, key: &str, share: f32) -> (String, f32) {
-        (self.label(key, &[], "\n"), share)
+    /// A table whose header cells are the labels `columns` name, each in
+    /// every document language on its own line, with its share of the width.
+    pub fn table(&self, columns: &[(&str, f32)], rows: Vec<Vec<Vec<Span>>>) -> Block {
+        Block::Table(Table {
+            columns: columns
+                .iter()
+                .map(|(key, share)| (self.label(key, &[], "\n"), *share))
+                .collect(),
+            rows,
+        })
     }
 
     pub fn value(&self, group: &str, value: &str) -> String {
