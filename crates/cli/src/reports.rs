@@ -46,6 +46,21 @@ pub fn commands() -> [Command; 1] {
                 ),
         ))
         .subcommand(common(
+            Command::new("visit")
+                .about("The site survey record of one visit, or of every visit of a study")
+                .arg(Arg::new("visit").long("visit").help("Visit id"))
+                .arg(
+                    Arg::new("study")
+                        .long("study")
+                        .help("Study id: every visit, each from a new page"),
+                )
+                .group(
+                    clap::ArgGroup::new("which")
+                        .args(["visit", "study"])
+                        .required(true),
+                ),
+        ))
+        .subcommand(common(
             Command::new("estimate")
                 .about("The estimate sheet: one estimate with its whole working")
                 .arg(
@@ -93,15 +108,20 @@ pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
                 .with_context(|| format!("cannot read study '{study}'"))?;
             fieldbook_report::brief(&d, &o)?
         }
+        "visit" => {
+            let visit = sub.get_one::<String>("visit");
+            let study = match (visit, sub.get_one::<String>("study")) {
+                (Some(id), _) => parent_study(store, "visit", id)?,
+                (None, Some(study)) => study.clone(),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let d = fieldbook_proposal::dossier(store, Rules::shipped(), &study, o.printed_on)
+                .with_context(|| format!("cannot read study '{study}'"))?;
+            fieldbook_report::visit_record(&d, visit.map(String::as_str), &o)?
+        }
         "estimate" => {
             let id = sub.get_one::<String>("estimate").expect("required");
-            let est = store
-                .get("estimate", id)
-                .with_context(|| format!("cannot read estimate '{id}'"))?;
-            let study = est.fields["study_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let study = parent_study(store, "estimate", id)?;
             let d = fieldbook_proposal::dossier(store, Rules::shipped(), &study, o.printed_on)?;
             fieldbook_report::estimate_sheet(&d, id, Rules::shipped(), &o)?
         }
@@ -118,6 +138,17 @@ pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
             )
         },
     )
+}
+
+/// The study a visit or an estimate belongs to.
+fn parent_study(store: &Store, kind: &str, id: &str) -> Result<String> {
+    let r = store
+        .get(kind, id)
+        .with_context(|| format!("cannot read {kind} '{id}'"))?;
+    Ok(r.fields["study_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {

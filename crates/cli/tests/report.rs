@@ -172,3 +172,43 @@ fn an_estimate_sheet_shows_its_working_and_footnotes_unverified_defaults() {
     let err = cli.fails(&["report", "estimate", "--estimate", "nope", "--out", &out]);
     assert!(err.contains("nope"), "{err}");
 }
+
+#[test]
+fn site_survey_records_print_one_visit_or_every_visit_of_a_study() {
+    let (cli, study) = sample();
+    let all = cli.file("visits.pdf");
+    cli.ok(&[
+        "report", "visit", "--study", &study, "--lang", "en,ja", "--out", &all,
+    ]);
+    let text = pdftotext(&all);
+    let visits = cli.json(&["visit", "list", "--study-id", &study]);
+    let visits = visits.as_array().unwrap();
+    assert!(visits.len() >= 2);
+    // Each visit starts its own page, under its title.
+    assert!(
+        text.matches("Site survey record /").count() >= visits.len(),
+        "{text}"
+    );
+    for v in visits {
+        let date = v["fields"]["date"]
+            .as_str()
+            .unwrap_or_else(|| v["date"].as_str().unwrap());
+        assert!(text.contains(date), "{date} not in:\n{text}");
+    }
+    // Coordinates in decimal and DMS.
+    assert!(text.contains("°") && text.contains("\"N"), "{text}");
+    assert!(text.contains("Findings of this visit"));
+
+    let one = cli.file("visit.pdf");
+    let id = visits[0]["id"].as_str().unwrap();
+    cli.ok(&["report", "visit", "--visit", id, "--out", &one]);
+    assert_eq!(
+        pdftotext(&one).matches("Site survey record").count(),
+        2,
+        "title and head"
+    );
+    // Neither --visit nor --study: clap's usage error.
+    let out = cli.run(&["report", "visit", "--out", &one]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--visit <visit>|--study <study>"));
+}

@@ -170,8 +170,45 @@ fn split_pair(text: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// Decimal degrees as degrees, minutes and seconds to a tenth
+/// (`16°04'10.6"N`), as printed beside the decimal form.
+pub fn to_dms(value: Decimal, axis: Axis) -> String {
+    let hemisphere = match (axis, value.is_sign_negative()) {
+        (Axis::Latitude, false) => 'N',
+        (Axis::Latitude, true) => 'S',
+        (Axis::Longitude, false) => 'E',
+        (Axis::Longitude, true) => 'W',
+    };
+    // Whole tenths of a second, so rounding never shows 60".
+    let tenths = (value.abs() * Decimal::from(36_000))
+        .round()
+        .to_u64()
+        .unwrap_or(0);
+    let (deg, rest) = (tenths / 36_000, tenths % 36_000);
+    let (min, sec) = (rest / 600, rest % 600);
+    format!("{deg}°{min:02}'{:02}.{}\"{hemisphere}", sec / 10, sec % 10)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dms_prints_what_parse_reads_back() {
+        for (v, axis, shown) in [
+            ("16.069611", Axis::Latitude, "16°04'10.6\"N"),
+            ("108.092306", Axis::Longitude, "108°05'32.3\"E"),
+            ("-6.993194", Axis::Latitude, "6°59'35.5\"S"),
+            ("-0.999999", Axis::Longitude, "1°00'00.0\"W"),
+        ] {
+            let value: Decimal = v.parse().unwrap();
+            assert_eq!(to_dms(value, axis), shown);
+            let back = parse(shown, axis).unwrap();
+            assert!(
+                (back - value).abs() < Decimal::new(3, 5),
+                "{shown} -> {back}"
+            );
+        }
+    }
+
     use super::*;
 
     fn lat(s: &str) -> Result<String, String> {

@@ -4,7 +4,8 @@
 //! (with charts), the consortium and credit allocation, and the timeline.
 
 use fieldbook_estimate::subsidy::Scheme;
-use fieldbook_proposal::{Dossier, EstimateReport};
+use fieldbook_proposal::{Dossier, EstimateReport, FindingFacts};
+use fieldbook_store::Record;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -96,25 +97,29 @@ fn needs(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
     if d.needs.is_empty() {
         return none(o, blocks);
     }
-    blocks.push(
-        o.table(
-            &[
-                ("col.need", 3.2),
-                ("col.priority", 0.8),
-                ("col.voiced_by", 1.4),
-            ],
-            d.needs
-                .iter()
-                .map(|n| {
-                    vec![
-                        cell(field(n, "statement")),
-                        cell(o.value("priority", field(n, "priority"))),
-                        cell(field(n, "voiced_by")),
-                    ]
-                })
-                .collect(),
-        ),
-    );
+    blocks.push(needs_table(&d.needs.iter().collect::<Vec<_>>(), o));
+}
+
+/// Needs with their priority and who voiced them.
+pub fn needs_table(needs: &[&Record], o: &Options) -> Block {
+    let rows = needs
+        .iter()
+        .map(|n| {
+            vec![
+                cell(field(n, "statement")),
+                cell(o.value("priority", field(n, "priority"))),
+                cell(field(n, "voiced_by")),
+            ]
+        })
+        .collect();
+    o.table(
+        &[
+            ("col.need", 3.2),
+            ("col.priority", 0.8),
+            ("col.voiced_by", 1.4),
+        ],
+        rows,
+    )
 }
 
 fn findings(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
@@ -123,44 +128,46 @@ fn findings(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
         return none(o, blocks);
     }
     for f in &d.findings {
-        let mut title = format!(
-            "{} — {}",
-            field(&f.finding, "title"),
-            o.value("sector", field(&f.finding, "sector"))
-        );
-        if let Some(v) = d.visit_of(&f.finding) {
-            title.push_str(&format!(" · {}", v.title));
-        }
-        blocks.push(paragraph(title, BODY_BOLD));
-        let text = field(&f.finding, "text");
-        if !text.is_empty() {
-            blocks.push(body(text));
-        }
-        if !f.measurements.is_empty() {
-            blocks.push(
-                o.table(
-                    &[("col.quantity", 2.0), ("col.value", 1.0)],
-                    f.measurements
-                        .iter()
-                        .map(|m| {
-                            vec![
-                                cell(field(m, "quantity")),
-                                cell(quantity(field(m, "value"), field(m, "unit"))),
-                            ]
-                        })
-                        .collect(),
-                ),
-            );
-        }
-        if !f.photos.is_empty() {
-            blocks.push(Block::Photos(photos(f, o)));
-        }
+        finding(d, f, o, blocks);
+    }
+}
+
+/// One finding: its title, sector and visit, its text, measurements and photos.
+pub fn finding(d: &Dossier, f: &FindingFacts, o: &Options, blocks: &mut Vec<Block>) {
+    let mut title = format!(
+        "{} — {}",
+        field(&f.finding, "title"),
+        o.value("sector", field(&f.finding, "sector"))
+    );
+    if let Some(v) = d.visit_of(&f.finding) {
+        title.push_str(&format!(" · {}", v.title));
+    }
+    blocks.push(paragraph(title, BODY_BOLD));
+    let text = field(&f.finding, "text");
+    if !text.is_empty() {
+        blocks.push(body(text));
+    }
+    if !f.measurements.is_empty() {
+        let rows = f
+            .measurements
+            .iter()
+            .map(|m| {
+                vec![
+                    cell(field(m, "quantity")),
+                    cell(quantity(field(m, "value"), field(m, "unit"))),
+                ]
+            })
+            .collect();
+        blocks.push(o.table(&[("col.quantity", 2.0), ("col.value", 1.0)], rows));
+    }
+    if !f.photos.is_empty() {
+        blocks.push(Block::Photos(photos(f, o)));
     }
 }
 
 /// The finding's photos, prepared for print; one not received or not
 /// readable becomes a labelled box.
-pub fn photos(f: &fieldbook_proposal::FindingFacts, o: &Options) -> Vec<Photo> {
+pub fn photos(f: &FindingFacts, o: &Options) -> Vec<Photo> {
     f.photos
         .iter()
         .map(|p| {

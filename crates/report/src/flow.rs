@@ -22,6 +22,8 @@ pub enum Block {
     Photos(Vec<Photo>),
     Chart(Chart),
     Space(f32),
+    /// What follows starts on a new page (each visit of a batch).
+    PageBreak,
 }
 
 pub struct Table {
@@ -169,6 +171,11 @@ impl Flow<'_> {
                 self.y += CHART_HEIGHT + SPACE_PARAGRAPH;
             }
             Block::Space(h) => self.y += h,
+            Block::PageBreak => {
+                if self.y > MARGIN_TOP {
+                    self.new_page();
+                }
+            }
         }
     }
 

@@ -12,12 +12,14 @@ pub mod page;
 pub mod pdf;
 pub mod photo;
 pub mod text;
+pub mod visit;
 pub mod words;
 
 pub use brief::brief;
 pub use catalogue::Lang;
 pub use estimate_sheet::estimate_sheet;
 pub use page::PaperSize;
+pub use visit::visit_record;
 pub use words::Options;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum ReportError {
     Pdf(String),
     #[error(transparent)]
     UnknownEstimate(#[from] estimate_sheet::UnknownEstimate),
+    #[error(transparent)]
+    UnknownVisit(#[from] visit::UnknownVisit),
 }
 
 /// Flows `blocks` into a PDF with `furniture` on every page.
