@@ -138,6 +138,26 @@ impl Page {
         }
     }
 
+    fn path(&self, points: &[(f32, f32)]) -> Vec<LinePoint> {
+        points
+            .iter()
+            .map(|&(x, y)| LinePoint {
+                p: self.point(x, y),
+                bezier: false,
+            })
+            .collect()
+    }
+
+    /// Opens a span whose extracted text is `text` (closed by EndMarkedContent).
+    fn begin_actual_text(&mut self, text: &str) {
+        let mut props = BTreeMap::new();
+        props.insert("ActualText".to_string(), utf16(text));
+        self.ops.push(Op::BeginMarkedContentWithProperties {
+            tag: "Span".into(),
+            properties: DictItem::Dict { map: props },
+        });
+    }
+
     /// Draws a laid-out line with its baseline at `baseline` (from the top).
     /// Each glyph is placed where the shaper put it (printpdf folds glyphs on
     /// one baseline into one TJ); a cluster whose glyphs do not spell its
@@ -152,12 +172,7 @@ impl Page {
         let mut fill: Option<Rgb> = None;
         for cluster in &line.clusters {
             if cluster.actual_text {
-                let mut props = BTreeMap::new();
-                props.insert("ActualText".to_string(), utf16(&cluster.text));
-                self.ops.push(Op::BeginMarkedContentWithProperties {
-                    tag: "Span".into(),
-                    properties: DictItem::Dict { map: props },
-                });
+                self.begin_actual_text(&cluster.text);
             }
             for g in &line.glyphs[cluster.glyphs.clone()] {
                 if current != Some((g.face, g.size)) {
@@ -209,12 +224,7 @@ impl Page {
         // Drawn at the origin of the rotated space: (0, height) in page terms.
         let saved = self.height;
         self.height = 0.0;
-        let mut props = BTreeMap::new();
-        props.insert("ActualText".to_string(), utf16(""));
-        self.ops.push(Op::BeginMarkedContentWithProperties {
-            tag: "Span".into(),
-            properties: DictItem::Dict { map: props },
-        });
+        self.begin_actual_text("");
         self.line(writer, line, 0.0, 0.0);
         self.ops.push(Op::EndMarkedContent);
         self.height = saved;
@@ -259,13 +269,7 @@ impl Page {
         });
         self.ops.push(Op::DrawLine {
             line: PdfLine {
-                points: points
-                    .iter()
-                    .map(|&(x, y)| LinePoint {
-                        p: self.point(x, y),
-                        bezier: false,
-                    })
-                    .collect(),
+                points: self.path(points),
                 is_closed: false,
             },
         });
@@ -276,13 +280,7 @@ impl Page {
         self.ops.push(Op::DrawPolygon {
             polygon: Polygon {
                 rings: vec![PolygonRing {
-                    points: points
-                        .iter()
-                        .map(|&(x, y)| LinePoint {
-                            p: self.point(x, y),
-                            bezier: false,
-                        })
-                        .collect(),
+                    points: self.path(points),
                 }],
                 mode: PaintMode::Fill,
                 winding_order: WindingOrder::NonZero,
