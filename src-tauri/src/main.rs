@@ -5,6 +5,7 @@
 
 mod attachments;
 mod commands;
+mod print_commands;
 mod sync_commands;
 
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ fn main() {
 
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(state)
         .manage(sync_commands::Cancel::default())
         .register_uri_scheme_protocol("fbfile", move |_ctx, request| {
@@ -73,6 +75,7 @@ fn main() {
             sync_commands::keep_record,
             sync_commands::sync_states,
             sync_commands::history,
+            print_commands::report_print,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -561,7 +561,28 @@ export const api = {
   /** Each record's sync state, in the order given. */
   syncStates: (ids: string[]) => call<SyncState[]>('sync_states', { ids }),
   history: (id: string) => call<HistoryEntry[]>('history', { id }),
+  /** Renders a report, asks where to save it, saves it and opens it if asked; null when cancelled. */
+  printReport: (request: ReportRequest, choice: PrintChoice) => call<Printed | null>('report_print', { request, choice }),
 };
+
+/** Which report to print (the shape of `fieldbook_report::Request`). */
+export type ReportRequest =
+  | { report: 'brief'; study_id: string }
+  | { report: 'visits'; study_id: string }
+  | { report: 'visit'; visit_id: string }
+  | { report: 'estimate'; estimate_id: string };
+
+export interface PrintChoice {
+  langs: string[];
+  paper: 'a4' | 'letter';
+  open: boolean;
+}
+
+export interface Printed {
+  path: string;
+  bytes: number;
+  open_error: string | null;
+}
 
 /** The URL the webview loads an attachment from (custom `fbfile` protocol). */
 export function fileUrl(sha256: string): string {

@@ -323,6 +323,12 @@ function onKey(ev: KeyboardEvent): void {
     ev.preventDefault();
     const page = currentPage();
     if (page?.newRecord) page.newRecord();
+  } else if (key === 'p') {
+    // The webview's own printing is unreliable and prints the screen, not a report.
+    ev.preventDefault();
+    const page = currentPage();
+    if (page?.print) page.print();
+    else setStatus({ text: t('print.nowhere') });
   } else if (key === 'z' || key === 'y') {
     if (isTextEntry(document.activeElement)) return; // the field's own undo and redo
     ev.preventDefault();

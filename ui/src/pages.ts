@@ -10,6 +10,7 @@ import { recordForm } from './form';
 import { enumLabel, formatDateTime, formatDecimal, kindLabel, recordTitle, t } from './i18n';
 import { navLabel, pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
+import { openPrintDialog } from './print';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
 import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technologyName, type DirectoryPage, type ListTab, type StudyTab } from './schema';
 import { attachmentsSection, childSection, linkedList } from './sections';
@@ -207,7 +208,14 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     content.classList.add('consortium-content');
     content.appendChild(creditHost);
   }
-  replace(pageHost(), h('div', { class: 'study-page' }, tabs, content));
+  // What the Print dialog opens on: the visit or estimate selected here.
+  const print = () =>
+    void openPrintDialog(studyId, {
+      visitId: r.tab === 'visits' ? r.selectedId : null,
+      estimateId: r.tab === 'estimates' ? r.selectedId : null,
+    });
+  const printBtn = h('button', { type: 'button', class: 'btn btn-small print-btn', 'data-testid': 'print', title: 'Ctrl+P', onclick: print }, t('print.button'));
+  replace(pageHost(), h('div', { class: 'study-page' }, h('div', { class: 'study-bar' }, tabs, printBtn), content));
 
   let study: Rec;
   try {
@@ -260,6 +268,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     );
     setPage({
       refresh: () => renderRoute(currentRoute()),
+      print,
     });
     return;
   }
@@ -268,7 +277,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     const advice = await exitStrategy(studyId);
     if (stale()) return;
     replace(content, advice);
-    setPage({ refresh: () => renderRoute(currentRoute()) });
+    setPage({ refresh: () => renderRoute(currentRoute()), print });
     return;
   }
 
@@ -296,6 +305,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       await Promise.all([list.refresh(), updateCounts(), fillCredits(), estimates?.refresh()]);
     },
     newRecord: () => list.startNew(),
+    print,
   });
 }
 

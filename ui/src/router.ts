@@ -27,6 +27,8 @@ export type Route =
 export interface Page {
   refresh(): Promise<void>;
   newRecord?: () => void;
+  /** Opens the Print dialog for what is on screen (Ctrl+P). */
+  print?: () => void;
 }
 
 let route: Route = { page: 'studies' };

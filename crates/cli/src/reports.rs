@@ -1,13 +1,9 @@
 //! `fieldbook report …`: the printed PDFs. The file appears whole or not
 //! at all: written to a temporary file beside it, then renamed.
 
-use std::io::Write;
-use std::path::Path;
-
 use anyhow::{Context, Result};
 use clap::{value_parser, Arg, ArgMatches, Command};
-use fieldbook_estimate::rules::Rules;
-use fieldbook_report::{Lang, Options, PaperSize};
+use fieldbook_report::{Lang, Options, PaperSize, Request};
 use fieldbook_store::Store;
 use serde_json::json;
 
@@ -101,33 +97,26 @@ pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
     let (name, sub) = m.subcommand().expect("clap requires a subcommand");
     let o = options(sub)?;
     let path = sub.get_one::<std::path::PathBuf>("out").expect("required");
-    let bytes = match name {
-        "brief" => {
-            let study = sub.get_one::<String>("study").expect("required");
-            let d = fieldbook_proposal::dossier(store, Rules::shipped(), study, o.printed_on)
-                .with_context(|| format!("cannot read study '{study}'"))?;
-            fieldbook_report::brief(&d, &o)?
-        }
-        "visit" => {
-            let visit = sub.get_one::<String>("visit");
-            let study = match (visit, sub.get_one::<String>("study")) {
-                (Some(id), _) => parent_study(store, "visit", id)?,
-                (None, Some(study)) => study.clone(),
-                (None, None) => unreachable!("clap requires one"),
-            };
-            let d = fieldbook_proposal::dossier(store, Rules::shipped(), &study, o.printed_on)
-                .with_context(|| format!("cannot read study '{study}'"))?;
-            fieldbook_report::visit_record(&d, visit.map(String::as_str), &o)?
-        }
-        "estimate" => {
-            let id = sub.get_one::<String>("estimate").expect("required");
-            let study = parent_study(store, "estimate", id)?;
-            let d = fieldbook_proposal::dossier(store, Rules::shipped(), &study, o.printed_on)?;
-            fieldbook_report::estimate_sheet(&d, id, Rules::shipped(), &o)?
-        }
+    let id = |arg: &str| sub.get_one::<String>(arg).cloned();
+    let request = match name {
+        "brief" => Request::Brief {
+            study_id: id("study").expect("required"),
+        },
+        "visit" => match (id("visit"), id("study")) {
+            (Some(visit_id), _) => Request::Visit { visit_id },
+            (None, Some(study_id)) => Request::Visits { study_id },
+            (None, None) => unreachable!("clap requires one"),
+        },
+        "estimate" => Request::Estimate {
+            estimate_id: id("estimate").expect("required"),
+        },
         other => unreachable!("clap knows no report '{other}'"),
     };
-    write_whole(path, &bytes)?;
+    let printed = request.print(store, &o)?;
+    printed
+        .save(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let bytes = printed.bytes;
     out.value(
         &json!({"out": path.display().to_string(), "bytes": bytes.len()}),
         |_| {
@@ -138,30 +127,4 @@ pub fn run_report(store: &Store, m: &ArgMatches, out: &Output) -> Result<()> {
             )
         },
     )
-}
-
-/// The study a visit or an estimate belongs to.
-fn parent_study(store: &Store, kind: &str, id: &str) -> Result<String> {
-    let r = store
-        .get(kind, id)
-        .with_context(|| format!("cannot read {kind} '{id}'"))?;
-    Ok(r.fields["study_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let cannot = || format!("cannot write {}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(cannot)?;
-    tmp.write_all(bytes).with_context(cannot)?;
-    tmp.as_file().sync_all().with_context(cannot)?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(cannot)?;
-    Ok(())
 }

@@ -11,11 +11,11 @@ use rust_decimal::Decimal;
 
 use crate::chart::Chart;
 use crate::flow::Block;
-use crate::page::{BODY_BOLD, SMALL, TITLE};
+use crate::page::{SMALL, TITLE};
 use crate::photo::Photo;
 use crate::text::Span;
 use crate::words::{
-    body, cell, facts, field, int_field, money, paragraph, quantity, tonnes, Options,
+    body, cell, facts, field, int_field, money, paragraph, quantity, subheading, tonnes, Options,
 };
 use crate::{render_document, ReportError};
 
@@ -142,7 +142,7 @@ pub fn finding(d: &Dossier, f: &FindingFacts, o: &Options, blocks: &mut Vec<Bloc
     if let Some(v) = d.visit_of(&f.finding) {
         title.push_str(&format!(" · {}", v.title));
     }
-    blocks.push(paragraph(title, BODY_BOLD));
+    blocks.push(subheading(title));
     let text = field(&f.finding, "text");
     if !text.is_empty() {
         blocks.push(body(text));
@@ -202,7 +202,7 @@ fn technologies(d: &Dossier, o: &Options, blocks: &mut Vec<Block>) {
                 line.push_str(&format!(" — {}", money(capex, cur)));
             }
         }
-        blocks.push(paragraph(line, BODY_BOLD));
+        blocks.push(subheading(line));
         let notes = field(t, "notes");
         if !notes.is_empty() {
             blocks.push(body(notes));

@@ -16,6 +16,9 @@ pub enum Block {
     /// A section heading in each document language (the first is the main one).
     Heading(Vec<String>),
     Paragraph(Vec<Span>),
+    /// A record's title line (a finding, a technology): never split, and
+    /// kept with the first lines of what follows.
+    Subheading(Vec<Span>),
     /// Small print: notes, footnotes, sources.
     Note(Vec<Span>),
     Table(Table),
@@ -154,6 +157,13 @@ impl Flow<'_> {
                     None,
                 );
                 self.y += SPACE_AFTER_HEADING;
+            }
+            Block::Subheading(spans) => {
+                let lines = layout(spans, width);
+                let height: f32 = lines.iter().map(Line::height).sum();
+                self.ensure(height + 2.0 * BODY.size * 1.5);
+                self.lines(&lines, MARGIN_SIDE);
+                self.y += SPACE_PARAGRAPH;
             }
             Block::Paragraph(spans) | Block::Note(spans) => {
                 let lines = layout(spans, width);

@@ -11,6 +11,7 @@ pub mod fonts;
 pub mod page;
 pub mod pdf;
 pub mod photo;
+pub mod request;
 pub mod text;
 pub mod visit;
 pub mod words;
@@ -19,6 +20,7 @@ pub use brief::brief;
 pub use catalogue::Lang;
 pub use estimate_sheet::estimate_sheet;
 pub use page::PaperSize;
+pub use request::{Printed, Request};
 pub use visit::visit_record;
 pub use words::Options;
 
@@ -30,6 +32,8 @@ pub enum ReportError {
     UnknownEstimate(#[from] estimate_sheet::UnknownEstimate),
     #[error(transparent)]
     UnknownVisit(#[from] visit::UnknownVisit),
+    #[error(transparent)]
+    Store(#[from] fieldbook_store::StoreError),
 }
 
 /// Flows `blocks` into a PDF with `furniture` on every page.

@@ -1,13 +1,13 @@
-//! Field photos for print: decoded, turned upright by their EXIF
-//! orientation, resized to about 200 dpi at their printed size, and
+//! Field photos for print: decoded (JPEG, PNG or WebP), turned upright by
+//! their EXIF orientation, resized to about 200 dpi at their printed size, and
 //! re-encoded as JPEG, which the PDF carries as it is. A photo whose bytes
 //! have not arrived, or that cannot be decoded, prints as a labelled box.
 
 use std::io::Cursor;
 
-use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
+use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, Limits};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use crate::page::{MUTED, PHOTO_HEIGHT, RULE, SHADE, SMALL};
 use crate::pdf::{Page, Writer};
@@ -101,13 +101,14 @@ impl Photo {
 /// Decodes, orients, resizes and re-encodes a photo for a box of
 /// `box_w`×`box_h` points: the JPEG bytes and their pixel size.
 pub fn prepare(bytes: &[u8], box_w: f32, box_h: f32) -> image::ImageResult<(Vec<u8>, u32, u32)> {
-    let mut decoder = JpegDecoder::new(Cursor::new(bytes))?;
     // Phone photos are at most ~50 MP; refuse what would need more memory.
     let mut limits = Limits::default();
     limits.max_image_width = Some(12_000);
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(512 * 1024 * 1024);
-    decoder.set_limits(limits)?;
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format()?;
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder()?;
     let orientation = decoder.orientation()?;
     let mut img = DynamicImage::from_decoder(decoder)?;
     img.apply_orientation(orientation);

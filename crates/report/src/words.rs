@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::catalogue::Lang;
 use crate::flow::{Block, Furniture, Table};
-use crate::page::{PaperSize, BODY, TABLE};
+use crate::page::{PaperSize, BODY, BODY_BOLD, TABLE};
 use crate::text::{Span, Style};
 
 /// How a report is printed.
@@ -109,6 +109,10 @@ pub fn cell(text: impl Into<String>) -> Vec<Span> {
 
 pub fn paragraph(text: impl Into<String>, style: Style) -> Block {
     Block::Paragraph(vec![Span::new(text, style)])
+}
+
+pub fn subheading(text: impl Into<String>) -> Block {
+    Block::Subheading(vec![Span::new(text, BODY_BOLD)])
 }
 
 pub fn body(text: impl Into<String>) -> Block {

@@ -206,3 +206,54 @@ fn every_page_renders_without_a_warning() {
     let stderr = pdf.render(dir.path(), 40, "scripts");
     assert!(stderr.trim().is_empty(), "pdftoppm: {stderr}");
 }
+
+/// A sample photo stored sideways (750 × 1000 pixels) with EXIF orientation 6.
+const SIDEWAYS: &[u8] = include_bytes!("../../../assets/samples/photos/danang-antrach-intake.jpg");
+
+#[test]
+fn a_photo_prints_upright_as_a_jpeg_at_two_hundred_dpi() {
+    // A PNG (a screenshot, a scanned sketch) prints too, re-encoded as JPEG.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(600, 400, image::Rgb([40, 120, 90]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let photo = |bytes: &[u8]| Photo::from_bytes(bytes, "caption".into(), "unreadable".into());
+    let photos = vec![photo(SIDEWAYS), photo(&png)];
+    assert!(photos.iter().all(|p| !p.is_placeholder()));
+    let (pdf, _) = pdf(&[Block::Photos(photos)], false);
+    // Turned upright, the 4:3 photo fills the box's height (118 pt) at
+    // 200 dpi: 328 pixels high and 437 wide. Left sideways it would be
+    // 328 high and 246 wide.
+    let images = pdf.images();
+    assert_eq!(images[0], (437, 328, "jpeg".to_string()), "{images:?}");
+    assert_eq!(images[1].2, "jpeg", "{images:?}");
+}
+
+#[test]
+fn a_record_title_is_never_split_from_its_first_lines() {
+    // A two-line title after n one-line paragraphs, for every n that brings
+    // it across the first page's bottom: it is always whole on one page,
+    // with the line after it.
+    let title = "Salinity forces the An Trach raw-water pumps to run flat out — Water · 2018-07-11 · An Trach raw-water pumping station on the Yen River, Hoa Vang district (location approximate)";
+    let after = "What followed the title.";
+    let mut on_second_page = 0;
+    for n in 28..48 {
+        let mut blocks: Vec<Block> = (0..n)
+            .map(|i| Block::Paragraph(vec![Span::new(format!("Filler line {i}."), BODY)]))
+            .collect();
+        blocks.push(Block::Subheading(vec![Span::new(
+            title,
+            fieldbook_report::page::BODY_BOLD,
+        )]));
+        blocks.push(Block::Paragraph(vec![Span::new(after, BODY)]));
+        let (pdf, _) = pdf(&blocks, false);
+        let last = squeeze(&pdf.text(Some((pdf.pages(), pdf.pages()))));
+        assert!(last.contains(&squeeze(title)), "n = {n}: {last}");
+        assert!(last.contains(&squeeze(after)), "n = {n}: {last}");
+        if pdf.pages() == 2 {
+            on_second_page += 1;
+        }
+    }
+    // The range straddles the page's bottom.
+    assert!((1..20).contains(&on_second_page), "{on_second_page}");
+}

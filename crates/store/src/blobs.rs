@@ -131,9 +131,8 @@ impl Store {
                 MAX_ATTACHMENT_BYTES / (1024 * 1024)
             )));
         }
-        let mime = infer::get(bytes)
-            .map(|t| t.mime_type().to_string())
-            .unwrap_or_else(|| "application/octet-stream".to_string());
+        let mut fields = content_fields(file_name, bytes);
+        let mime = fields["mime"].as_str().unwrap_or_default();
         if role == "photo" && !mime.starts_with("image/") {
             return Err(StoreError::Attachment(format!(
                 "{file_name} is not an image ({mime}): add it as a document, or choose a JPEG, PNG or WebP photo"
@@ -141,16 +140,26 @@ impl Store {
         }
         // Check the finding before touching the disk.
         self.get("finding", finding_id)?;
-        let sha = self.blobs.put(bytes)?;
-        let mut fields = Map::new();
+        self.blobs.put(bytes)?;
         fields.insert("finding_id".into(), Value::from(finding_id));
         fields.insert("role".into(), Value::from(role));
-        fields.insert("sha256".into(), Value::from(sha));
-        fields.insert("file_name".into(), Value::from(file_name));
-        fields.insert("mime".into(), Value::from(mime));
-        fields.insert("size_bytes".into(), Value::from(bytes.len() as i64));
         self.create("attachment", fields)
     }
+}
+
+/// The fields of an attachment record that its content decides: hash,
+/// name, type (sniffed, not trusted from the name) and size.
+pub(crate) fn content_fields(file_name: &str, bytes: &[u8]) -> Map<String, Value> {
+    let mime = infer::get(bytes).map_or("application/octet-stream", |t| t.mime_type());
+    let mut fields = Map::new();
+    fields.insert(
+        "sha256".into(),
+        Value::from(hex::encode(Sha256::digest(bytes))),
+    );
+    fields.insert("file_name".into(), Value::from(file_name));
+    fields.insert("mime".into(), Value::from(mime));
+    fields.insert("size_bytes".into(), Value::from(bytes.len() as i64));
+    fields
 }
 
 /// Flushes a folder's entries to disk (on Unix; elsewhere the rename is

@@ -1,6 +1,9 @@
 //! Sample data from the programme guidebook (`assets/samples/*.json`), loaded on
 //! request and on the app's first run. The files are data: each record has a
-//! `key`, and a reference field names another record as `"@key"`.
+//! `key`, and a reference field names another record as `"@key"`. A sample
+//! photo is an `attachment` whose `file` names a picture under
+//! `assets/samples/`: its bytes go to the attachment store and its record gets
+//! their hash, type and size, as [`Store::attach`] would give it.
 
 use std::collections::HashMap;
 
@@ -8,6 +11,7 @@ use fieldbook_core::ids::new_record_id;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::blobs::content_fields;
 use crate::error::{Result, StoreError};
 use crate::write::Change;
 use crate::Store;
@@ -28,6 +32,33 @@ const SAMPLE_FILES: &[(&str, &str)] = &[
     (
         "04-study-danang.json",
         include_str!("../../../assets/samples/04-study-danang.json"),
+    ),
+    (
+        "05-study-phnom-penh.json",
+        include_str!("../../../assets/samples/05-study-phnom-penh.json"),
+    ),
+];
+
+const SAMPLE_PHOTOS: &[(&str, &[u8])] = &[
+    (
+        "photos/danang-caudo-pumps.jpg",
+        include_bytes!("../../../assets/samples/photos/danang-caudo-pumps.jpg"),
+    ),
+    (
+        "photos/danang-antrach-intake.jpg",
+        include_bytes!("../../../assets/samples/photos/danang-antrach-intake.jpg"),
+    ),
+    (
+        "photos/semarang-depot.jpg",
+        include_bytes!("../../../assets/samples/photos/semarang-depot.jpg"),
+    ),
+    (
+        "photos/phnompenh-roof.jpg",
+        include_bytes!("../../../assets/samples/photos/phnompenh-roof.jpg"),
+    ),
+    (
+        "photos/phnompenh-chiller.jpg",
+        include_bytes!("../../../assets/samples/photos/phnompenh-chiller.jpg"),
     ),
 ];
 
@@ -58,8 +89,14 @@ impl Store {
         if self.meta(LOADED_KEY)?.is_some() {
             return Ok(SampleOutcome::AlreadyLoaded);
         }
-        let changes = sample_changes()?;
+        let (changes, photos) = sample_changes()?;
         let records = changes.len();
+        // The files first: a photo stored without its record is harmless
+        // (content-addressed, stored again as the same file); a record
+        // without its file is not.
+        for bytes in photos {
+            self.blobs.put(bytes)?;
+        }
         self.apply_marking("Load sample data", changes, Some((LOADED_KEY, "1")))?;
         Ok(SampleOutcome::Loaded { records })
     }
@@ -73,9 +110,11 @@ impl Store {
     }
 }
 
-fn sample_changes() -> Result<Vec<Change>> {
+/// The records to create, and the photo files they refer to.
+fn sample_changes() -> Result<(Vec<Change>, Vec<&'static [u8]>)> {
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut changes = Vec::new();
+    let mut photos = Vec::new();
     for (name, text) in SAMPLE_FILES {
         let file: SampleFile =
             serde_json::from_str(text).map_err(|e| StoreError::Sample(format!("{name}: {e}")))?;
@@ -94,6 +133,13 @@ fn sample_changes() -> Result<Vec<Change>> {
                 })?;
                 fields.insert(field, resolved);
             }
+            if let Some(Value::String(file)) = fields.remove("file") {
+                let bytes = sample_photo(&file)
+                    .ok_or_else(|| StoreError::Sample(format!("{name}: no photo {file}")))?;
+                let name = file.rsplit('/').next().unwrap_or(&file);
+                fields.extend(content_fields(name, bytes));
+                photos.push(bytes);
+            }
             changes.push(Change::Create {
                 kind: record.kind,
                 id: Some(id),
@@ -101,7 +147,14 @@ fn sample_changes() -> Result<Vec<Change>> {
             });
         }
     }
-    Ok(changes)
+    Ok((changes, photos))
+}
+
+fn sample_photo(file: &str) -> Option<&'static [u8]> {
+    SAMPLE_PHOTOS
+        .iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, bytes)| *bytes)
 }
 
 /// Replaces `"@key"` (alone or in a list) by the id made for that key.

@@ -124,14 +124,33 @@ fn sample_data_loads_once_as_one_undoable_action() {
     assert!(matches!(outcome, fieldbook_store::SampleOutcome::Loaded { records } if records > 150));
     let studies = f.store.list("study", &Default::default()).unwrap();
     let titles: Vec<&str> = studies.iter().map(|s| s.title.as_str()).collect();
-    assert_eq!(studies.len(), 2, "{titles:?}");
+    assert_eq!(studies.len(), 3, "{titles:?}");
     assert!(titles.iter().any(|t| t.contains("Semarang")), "{titles:?}");
     assert!(titles.iter().any(|t| t.contains("Da Nang")), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.contains("Phnom Penh")),
+        "{titles:?}"
+    );
+    // The Khmer study's findings are Khmer text, stored as typed.
+    let khmer = f.store.search("ម៉ាស៊ីនត្រជាក់", 10).unwrap();
+    assert!(!khmer.is_empty());
     let countries = f.store.list("country", &Default::default()).unwrap();
     let malaysia = countries.iter().find(|c| c.fields["code"] == "MY").unwrap();
     assert_eq!(malaysia.fields["jcm_partner"], false);
     assert!(countries.len() >= 18);
     assert!(!f.store.search("CNG", 10).unwrap().is_empty());
+
+    // Every sample photo's file is in the attachment store, and is the
+    // picture its record describes.
+    let photos = f.store.list("attachment", &Default::default()).unwrap();
+    assert_eq!(photos.len(), 5);
+    for photo in &photos {
+        let sha = photo.fields["sha256"].as_str().unwrap();
+        let bytes = f.store.blobs().read(sha).unwrap();
+        assert_eq!(photo.fields["size_bytes"], bytes.len() as i64);
+        assert_eq!(photo.fields["mime"], "image/jpeg");
+        assert!(photo.fields["caption"].as_str().is_some());
+    }
 
     let dump = f.store.dump().unwrap();
     assert_eq!(
