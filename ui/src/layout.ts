@@ -5,16 +5,20 @@ import { t } from './i18n';
 
 let titleEl: HTMLElement | null = null;
 let crumbsEl: HTMLElement | null = null;
+let actionsEl: HTMLElement | null = null;
 let pageEl: HTMLElement | null = null;
 
-export function mountLayout(title: HTMLElement, crumbs: HTMLElement, page: HTMLElement): void {
+export function mountLayout(title: HTMLElement, crumbs: HTMLElement, actions: HTMLElement, page: HTMLElement): void {
   titleEl = title;
   crumbsEl = crumbs;
+  actionsEl = actions;
   pageEl = page;
 }
 
-export function setHeader(title: string, crumbs: Node[] = []): void {
+/** The page's title, its breadcrumbs and the buttons beside the title (Print…). */
+export function setHeader(title: string, crumbs: Node[] = [], actions: Node[] = []): void {
   if (titleEl) titleEl.textContent = title;
+  if (actionsEl) replace(actionsEl, actions);
   if (crumbsEl) {
     replace(crumbsEl, crumbs);
     crumbsEl.hidden = crumbs.length === 0;

@@ -151,17 +151,18 @@ function buildShell(): void {
   const title = h('h1', { class: 'page-title', 'data-testid': 'page-title' });
   const crumbs = h('div', { class: 'crumbs' });
   const status = h('span', { class: 'save-status', 'data-testid': 'save-status', role: 'status', 'aria-live': 'polite' });
+  const actions = h('div', { class: 'header-actions' });
   const banner = h('div', { class: 'banner-host' });
   const page = h('div', { class: 'page' });
   const main = h(
     'main',
     { class: 'main' },
-    h('header', { class: 'main-header' }, h('div', { class: 'title-wrap' }, crumbs, title), status),
+    h('header', { class: 'main-header' }, h('div', { class: 'title-wrap' }, crumbs, title), h('div', { class: 'header-side' }, status, actions)),
     banner,
     page,
   );
   replace(app, sidebar, main);
-  mountLayout(title, crumbs, page);
+  mountLayout(title, crumbs, actions, page);
   mountStatus(status, banner);
 }
 

@@ -214,8 +214,8 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       visitId: r.tab === 'visits' ? r.selectedId : null,
       estimateId: r.tab === 'estimates' ? r.selectedId : null,
     });
-  const printBtn = h('button', { type: 'button', class: 'btn btn-small print-btn', 'data-testid': 'print', title: 'Ctrl+P', onclick: print }, t('print.button'));
-  replace(pageHost(), h('div', { class: 'study-page' }, h('div', { class: 'study-bar' }, tabs, printBtn), content));
+  const printBtn = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'print', title: 'Ctrl+P', onclick: print }, t('print.button'));
+  replace(pageHost(), h('div', { class: 'study-page' }, tabs, content));
 
   let study: Rec;
   try {
@@ -228,7 +228,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     return;
   }
   if (stale()) return;
-  setHeader(study.title, crumbs());
+  setHeader(study.title, crumbs(), [printBtn]);
   void updateCounts();
 
   if (r.tab === 'overview') {
@@ -240,7 +240,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       onSaved: (rec, field) => {
         study = rec;
         sync.refresh();
-        if (field === 'title') setHeader(rec.title, crumbs());
+        if (field === 'title') setHeader(rec.title, crumbs(), [printBtn]);
       },
       onDeleted: () => void navigate({ page: 'studies' }),
     });
@@ -297,7 +297,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         const fresh = await api.get('study', study.id);
         if (fresh.deleted_at) throw new Error('in the Trash');
         study = fresh;
-        setHeader(study.title, crumbs());
+        setHeader(study.title, crumbs(), [printBtn]);
       } catch {
         await navigate({ page: 'studies' });
         return;

@@ -63,6 +63,12 @@ export async function openPrintDialog(studyId: string, focus: PrintFocus = {}): 
     { 'data-testid': 'print-estimate', 'aria-label': t('print.estimate_which') },
     estimates.map((e) => h('option', { value: e.id, selected: e.id === focus.estimateId }, e.title)),
   );
+  // Choosing a visit or an estimate chooses its report.
+  const picks = (select: HTMLSelectElement, report: ReportRequest['report']) =>
+    select.addEventListener('change', () => {
+      const input = reports.querySelector<HTMLInputElement>(`input[value=${report}]`);
+      if (input) input.checked = true;
+    });
   const initial = focus.estimateId && estimates.length ? 'estimate' : focus.visitId && visits.length ? 'visit' : 'brief';
   const radio = (value: ReportRequest['report'], label: string, disabled: boolean, extra?: HTMLElement) =>
     h(
@@ -81,6 +87,9 @@ export async function openPrintDialog(studyId: string, focus: PrintFocus = {}): 
     radio('visit', t('print.visit'), visits.length === 0, visits.length ? visitSelect : undefined),
     radio('estimate', t('print.estimate'), estimates.length === 0, estimates.length ? estimateSelect : undefined),
   );
+
+  picks(visitSelect, 'visit');
+  picks(estimateSelect, 'estimate');
 
   const lang1 = h('select', { 'data-testid': 'print-lang1' }, langOptions(choice.langs[0], false));
   const lang2 = h('select', { 'data-testid': 'print-lang2' }, langOptions(choice.langs[1], true));

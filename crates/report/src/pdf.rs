@@ -55,8 +55,19 @@ fn utf16(text: &str) -> DictItem {
 
 impl Writer {
     pub fn new(title: &str, paper: Paper) -> Writer {
+        let mut doc = PdfDocument::new(title);
+        // printpdf dates a document 1970 unless told otherwise.
+        let info = &mut doc.metadata.info;
+        let now = printpdf::DateTime::now();
+        (
+            info.creation_date,
+            info.modification_date,
+            info.metadata_date,
+        ) = (now, now, now);
+        info.creator = "Fieldbook".into();
+        info.producer = "Fieldbook (printpdf)".into();
         Writer {
-            doc: PdfDocument::new(title),
+            doc,
             fonts: HashMap::new(),
             pages: Vec::new(),
             paper,

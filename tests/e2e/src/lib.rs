@@ -85,6 +85,13 @@ impl Driver {
     /// Starts tauri-driver for the app with its database at `db` and returns
     /// once it is ready for a session.
     pub async fn start(db: &Path) -> Result<Driver, Error> {
+        Driver::start_with(db, &[]).await
+    }
+
+    /// [`Driver::start`] with more of the app's environment, such as
+    /// `FIELDBOOK_SAVE_DIR` (save dialogs save there: WebDriver cannot click
+    /// in a native dialog).
+    pub async fn start_with(db: &Path, env: &[(&str, &Path)]) -> Result<Driver, Error> {
         let app = app_binary();
         if !app.is_file() {
             return Err(format!(
@@ -95,7 +102,7 @@ impl Driver {
         }
         let mut failures = Vec::new();
         for _ in 0..ATTEMPTS {
-            match Driver::try_start(db).await {
+            match Driver::try_start(db, env).await {
                 Ok(driver) => return Ok(driver),
                 Err(e) => failures.push(e.to_string()),
             }
@@ -107,7 +114,7 @@ impl Driver {
         .into())
     }
 
-    async fn try_start(db: &Path) -> Result<Driver, Error> {
+    async fn try_start(db: &Path, env: &[(&str, &Path)]) -> Result<Driver, Error> {
         let port = free_port()?;
         let child =
             Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
@@ -118,6 +125,7 @@ impl Driver {
                     &free_port()?.to_string(),
                 ])
                 .env("FIELDBOOK_DB", db)
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()
