@@ -132,7 +132,6 @@ export async function childSection(o: ChildSectionOptions): Promise<HTMLElement>
   return section;
 }
 
-/** Resolves when `img` has loaded (or failed, or after 4 s: a broken photo must not block the page). */
 /** Waits for a photo to decode (at most 4 s); false when it cannot be, such as a
  * photo whose record came in one bundle part and whose file is in another. */
 function loaded(img: HTMLImageElement): Promise<boolean> {

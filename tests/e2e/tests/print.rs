@@ -107,6 +107,18 @@ async fn a_brief_and_an_estimate_sheet_print_from_the_app() -> TestResult {
         .await?
         .ok_or("the study form has no id")?;
 
+    // The findings as typed, in Khmer (the README's screenshot).
+    app.click("[data-testid=tab-findings]").await?;
+    app.click("[data-testid=record-item][data-kind=finding]")
+        .await?;
+    app.wait_for("[data-testid=record-form][data-kind=finding] [data-field=text]")
+        .await?;
+    app.screenshot(
+        "[data-testid=record-form][data-kind=finding]",
+        "khmer-finding",
+    )
+    .await?;
+
     // The brief, in Khmer first and English second, on A4.
     app.click("[data-testid=print]").await?;
     app.wait_for("[data-testid=print-dialog] [data-testid=print-brief]:checked")
