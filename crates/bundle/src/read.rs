@@ -35,22 +35,24 @@ fn status(keys: &dyn KeyRing, actor: &str) -> Result<[u8; 32], BundleError> {
     }
 }
 
-/// Checks 1–4 of [`read`]: the file is whole, for this project, signed by
-/// its sender as `keys` knows it, and its header well formed. For a reader
-/// that must know who signed a file before it looks at what the header says
-/// (its roster), without decrypting anything.
+/// Checks 1–4 of [`read`]: the file is whole, for the team whose project
+/// key has the id `project_key_id` ([`ProjectKey::key_id`]), signed by its
+/// sender as `keys` knows it, and its header well formed. Needs no key and
+/// decrypts nothing: for a reader that must know who signed a file before it
+/// looks at what the header says (its roster), and for the team hub, which
+/// never holds the project key.
 pub fn read_header(
     bytes: &[u8],
-    project: &ProjectKey,
+    project_key_id: &str,
     keys: &dyn KeyRing,
     limits: &Limits,
 ) -> Result<Header, BundleError> {
-    Ok(signed_header(bytes, project, keys, limits)?.1)
+    Ok(signed_header(bytes, project_key_id, keys, limits)?.1)
 }
 
 fn signed_header<'a>(
     bytes: &'a [u8],
-    project: &ProjectKey,
+    project_key_id: &str,
     keys: &dyn KeyRing,
     limits: &Limits,
 ) -> Result<(format::Frame<'a>, Header), BundleError> {
@@ -65,11 +67,10 @@ fn signed_header<'a>(
     // from another team, whose sender this laptop cannot know, is named
     // as such rather than as an unknown device.
     let header = parse_header(frame.header)?;
-    let our_key_id = project.key_id();
-    if header.project_key_id != our_key_id {
+    if header.project_key_id != project_key_id {
         return Err(BundleError::WrongProjectKey {
             bundle_key_id: header.project_key_id,
-            our_key_id,
+            our_key_id: project_key_id.to_string(),
         });
     }
     // 3. The sender's signature, by an enrolled, non-revoked device.
@@ -104,7 +105,7 @@ pub fn read(
     keys: &dyn KeyRing,
     limits: &Limits,
 ) -> Result<Bundle, BundleError> {
-    let (frame, header) = signed_header(bytes, project, keys, limits)?;
+    let (frame, header) = signed_header(bytes, &project.key_id(), keys, limits)?;
 
     // 4. Sections: OPS, CHECKPOINTS, then one BLOB per listed attachment.
     let mut ops_body = None;

@@ -359,7 +359,7 @@ fn signed_by_sender(
     for k in keys {
         let mut ring = MemKeyRing::new();
         ring.add(sender, *k);
-        match fieldbook_bundle::read_header(bytes, project, &ring, limits) {
+        match fieldbook_bundle::read_header(bytes, &project.key_id(), &ring, limits) {
             Ok(_) => return Ok(()),
             Err(e) => last = e,
         }

@@ -206,3 +206,41 @@ fn error_messages_say_what_to_do() {
     assert!(!e.is_permanent());
     assert!(BundleError::HashMismatch.is_permanent());
 }
+
+#[test]
+fn a_reader_without_the_project_key_checks_who_signed_a_bundle() {
+    // What the team hub can do: it knows the team's key id and the
+    // members' public keys, never the project key.
+    let t = team();
+    let file = sample_file(&t);
+    let key_id = t.project.key_id();
+    let limits = crate::Limits::default();
+    let header = crate::read_header(&file, &key_id, &t.keys, &limits).unwrap();
+    assert_eq!(header.sender_actor, A);
+    assert_eq!(header.ranges.len(), 2);
+
+    // Another team's key id, a sender the ring does not know or has
+    // revoked, a forged signature: each refused by name.
+    assert!(matches!(
+        crate::read_header(&file, "0011223344556677", &t.keys, &limits),
+        Err(BundleError::WrongProjectKey { .. })
+    ));
+    let mut stranger = crate::MemKeyRing::new();
+    stranger.add(B, t.b.public());
+    assert!(matches!(
+        crate::read_header(&file, &key_id, &stranger, &limits),
+        Err(BundleError::UnknownDevice { .. })
+    ));
+    let mut revoked = crate::MemKeyRing::new();
+    revoked.revoke(A);
+    assert!(matches!(
+        crate::read_header(&file, &key_id, &revoked, &limits),
+        Err(BundleError::RevokedDevice { .. })
+    ));
+    let mut forged = file.clone();
+    resign(&mut forged, &t.c);
+    assert!(matches!(
+        crate::read_header(&forged, &key_id, &t.keys, &limits),
+        Err(BundleError::BadSignature)
+    ));
+}
