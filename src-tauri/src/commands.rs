@@ -65,6 +65,17 @@ impl From<StoreError> for CommandError {
 
 pub(crate) type CmdResult<T> = Result<T, CommandError>;
 
+pub(crate) fn io_error(e: impl std::fmt::Display) -> CommandError {
+    CommandError::new("io", e.to_string(), None)
+}
+
+/// The path a file dialog returned; `None` when it was cancelled.
+pub(crate) fn chosen(
+    path: Option<tauri_plugin_dialog::FilePath>,
+) -> CmdResult<Option<std::path::PathBuf>> {
+    path.map(|p| p.into_path().map_err(io_error)).transpose()
+}
+
 impl From<fieldbook_sync::SyncError> for CommandError {
     fn from(e: fieldbook_sync::SyncError) -> Self {
         match e {

@@ -9,7 +9,7 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
-use crate::commands::{on_store, AppState, CmdResult, CommandError};
+use crate::commands::{chosen, io_error, on_store, AppState, CmdResult, CommandError};
 
 /// How to print, as the dialog chose.
 #[derive(Debug, Deserialize)]
@@ -75,13 +75,20 @@ pub async fn report_print(
     choice: PrintChoice,
 ) -> CmdResult<Option<Printed>> {
     let o = options(&choice)?;
-    let printed = on_store(&state, move |s| request.print(s, &o)).await?;
+    let gathered = {
+        let o = o.clone();
+        on_store(&state, move |s| request.gather(s, &o)).await?
+    };
+    // Rendered without the store: the app stays editable meanwhile.
+    let printed = tauri::async_runtime::spawn_blocking(move || gathered.render(&o))
+        .await
+        .map_err(|e| CommandError::new("internal", format!("printing stopped: {e}"), None))??;
     let Some(path) = save_path(&app, &printed.file_name)? else {
         return Ok(None);
     };
-    printed.save(&path).map_err(|e| {
-        CommandError::new("io", format!("cannot write {}: {e}", path.display()), None)
-    })?;
+    printed
+        .save(&path)
+        .map_err(|e| io_error(format!("cannot write {}: {e}", path.display())))?;
     let open_error = if choice.open {
         app.opener()
             .open_path(path.to_string_lossy(), None::<&str>)
@@ -104,12 +111,11 @@ fn save_path(app: &tauri::AppHandle, file_name: &str) -> CmdResult<Option<PathBu
     if let Some(dir) = std::env::var_os("FIELDBOOK_SAVE_DIR") {
         return Ok(Some(PathBuf::from(dir).join(file_name)));
     }
-    app.dialog()
-        .file()
-        .set_file_name(file_name)
-        .add_filter("PDF", &["pdf"])
-        .blocking_save_file()
-        .map(|p| p.into_path())
-        .transpose()
-        .map_err(|e| CommandError::new("io", e.to_string(), None))
+    chosen(
+        app.dialog()
+            .file()
+            .set_file_name(file_name)
+            .add_filter("PDF", &["pdf"])
+            .blocking_save_file(),
+    )
 }

@@ -3,7 +3,6 @@
 //! the Conflicts view, per-record sync badges and history. The work is the
 //! sync crate's and the store's; this only wires it to the UI.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -14,19 +13,11 @@ use serde::Serialize;
 use tauri::{Emitter, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::{on_store, with_store, AppState, CmdResult, CommandError};
+use crate::commands::{chosen, io_error, on_store, with_store, AppState, CmdResult, CommandError};
 
 /// Set by `bundle_cancel`, read by a running export.
 #[derive(Default)]
 pub struct Cancel(Arc<AtomicBool>);
-
-fn io_error(e: impl std::fmt::Display) -> CommandError {
-    CommandError::new("io", e.to_string(), None)
-}
-
-fn chosen(path: Option<tauri_plugin_dialog::FilePath>) -> CmdResult<Option<PathBuf>> {
-    path.map(|p| p.into_path().map_err(io_error)).transpose()
-}
 
 /// The team, or `None` when this laptop is in none yet.
 #[tauri::command]

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use fieldbook_estimate::rules::Rules;
+use fieldbook_proposal::Dossier;
 use fieldbook_store::Store;
 use serde::Deserialize;
 
@@ -45,21 +46,43 @@ impl Printed {
     }
 }
 
+/// What a report needs from the store, read in one go: rendering it (the
+/// slow part, with its photos) needs no store, so the app renders without
+/// holding the store and editing goes on meanwhile.
+pub struct Gathered {
+    request: Request,
+    dossier: Dossier,
+}
+
 impl Request {
     pub fn print(&self, store: &Store, o: &Options) -> Result<Printed, ReportError> {
-        let rules = Rules::shipped();
+        self.gather(store, o)?.render(o)
+    }
+
+    pub fn gather(&self, store: &Store, o: &Options) -> Result<Gathered, ReportError> {
         let study_id = match self {
             Request::Brief { study_id } | Request::Visits { study_id } => study_id.clone(),
             Request::Visit { visit_id } => parent_study(store, "visit", visit_id)?,
             Request::Estimate { estimate_id } => parent_study(store, "estimate", estimate_id)?,
         };
-        let d = fieldbook_proposal::dossier(store, rules, &study_id, o.printed_on)?;
-        let (what, bytes) = match self {
-            Request::Brief { .. } => ("brief", brief(&d, o)?),
-            Request::Visits { .. } => ("visits", visit_record(&d, None, o)?),
-            Request::Visit { visit_id } => ("visit", visit_record(&d, Some(visit_id), o)?),
+        let dossier =
+            fieldbook_proposal::dossier(store, Rules::shipped(), &study_id, o.printed_on)?;
+        Ok(Gathered {
+            request: self.clone(),
+            dossier,
+        })
+    }
+}
+
+impl Gathered {
+    pub fn render(&self, o: &Options) -> Result<Printed, ReportError> {
+        let (d, rules) = (&self.dossier, Rules::shipped());
+        let (what, bytes) = match &self.request {
+            Request::Brief { .. } => ("brief", brief(d, o)?),
+            Request::Visits { .. } => ("visits", visit_record(d, None, o)?),
+            Request::Visit { visit_id } => ("visit", visit_record(d, Some(visit_id), o)?),
             Request::Estimate { estimate_id } => {
-                ("estimate", estimate_sheet(&d, estimate_id, rules, o)?)
+                ("estimate", estimate_sheet(d, estimate_id, rules, o)?)
             }
         };
         let file_name = format!(
