@@ -44,7 +44,8 @@ impl DeviceKey {
         fingerprint(&self.public())
     }
 
-    pub(crate) fn sign(&self, msg: &[u8]) -> [u8; 64] {
+    /// An Ed25519 signature of `msg`.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         self.0.sign(msg).to_bytes()
     }
 }
@@ -71,7 +72,7 @@ pub fn fingerprint(public: &[u8; 32]) -> String {
 }
 
 /// Strict Ed25519 verification (no malleable or small-order encodings).
-pub(crate) fn verify(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
+pub fn verify(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     match VerifyingKey::from_bytes(public) {
         Ok(key) => key.verify_strict(msg, &Signature::from_bytes(sig)).is_ok(),
         Err(_) => false,

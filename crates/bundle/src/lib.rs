@@ -148,12 +148,12 @@ pub mod fixtures;
 mod tests;
 
 pub use error::BundleError;
-pub use keys::{fingerprint, DeviceKey, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
+pub use keys::{fingerprint, verify, DeviceKey, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
 pub use model::{
     checkpoint, ranges_of, Blob, BlobRef, Bundle, Checkpoint, Header, Limits, Part, Range,
     DEFAULT_MAX_PART_BYTES, MAX_OPS_PER_FILE,
 };
-pub use read::{inspect, read, read_header};
+pub use read::{inspect, read, read_header, read_header_by_roster};
 pub use write::write;
 
 /// The format major version this build reads and writes.

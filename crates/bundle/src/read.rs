@@ -7,8 +7,9 @@ use crate::columns;
 use crate::crypto::{open, opened_len, sha256, unhex, NONCE_PREFIX};
 use crate::error::BundleError;
 use crate::format::{self, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS};
-use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, ProjectKey};
+use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
 use crate::model::{checkpoint_message, Blob, Bundle, Checkpoint, Header, Limits};
+use crate::roster::{candidate_keys, Admin, RosterEntry};
 use crate::verify::{check_header, check_op, ops_in, sig_bytes};
 
 /// The header of a bundle file, read without any key and **not verified**:
@@ -48,6 +49,41 @@ pub fn read_header(
     limits: &Limits,
 ) -> Result<Header, BundleError> {
     Ok(signed_header(bytes, project_key_id, keys, limits)?.1)
+}
+
+/// At most this many keys are tried for one sender: a device has one key
+/// (two where an impostor claimed its id), and each try hashes the file.
+const MAX_SENDER_KEYS: usize = 4;
+
+/// [`read_header`] for a reader that knows the team by its first device and
+/// a roster whose signatures are not checked yet: the file must be signed by
+/// its sender under a key the roster names for it (the reader's own entries
+/// should come first in `roster`, so a file cannot crowd them out). Once
+/// this passes, the roster the header carries came from a real device and
+/// is worth deciding trust over.
+pub fn read_header_by_roster(
+    bytes: &[u8],
+    project_key_id: &str,
+    admin: &Admin,
+    roster: &[RosterEntry],
+    limits: &Limits,
+) -> Result<Header, BundleError> {
+    let sender = inspect(bytes)?.sender_actor;
+    let mut last = BundleError::UnknownDevice {
+        actor: sender.clone(),
+    };
+    for key in candidate_keys(admin, roster, &sender)
+        .into_iter()
+        .take(MAX_SENDER_KEYS)
+    {
+        let mut ring = MemKeyRing::new();
+        ring.add(&sender, key);
+        match read_header(bytes, project_key_id, &ring, limits) {
+            Ok(header) => return Ok(header),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 fn signed_header<'a>(

@@ -3,6 +3,7 @@
 
 mod args;
 mod estimates;
+mod hub;
 mod output;
 mod records;
 mod reports;
@@ -137,6 +138,8 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "conflicts" => sync::run_conflicts(&mut open(matches)?, sub, out),
         "history" => sync::run_history(&open(matches)?, sub, out),
         "team" => sync::run_team(&open(matches)?, sub, out),
+        "hub" => hub::run_hub(sub, out, || open(matches)),
+        "sync" => hub::run_sync(&mut open(matches)?, sub, out),
         "bundle" => sync::run_bundle(&mut open(matches)?, sub, out),
         "methodology" => estimates::run_methodology(sub, out),
         "funds" => estimates::run_funds(sub, out),

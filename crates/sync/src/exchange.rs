@@ -7,10 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use fieldbook_bundle::roster::candidate_keys;
 use fieldbook_bundle::{
-    Blob, Bundle, BundleError, Checkpoint, DeviceStatus, Header, KeyRing, Limits, MemKeyRing,
-    ProjectKey, DEFAULT_MAX_PART_BYTES,
+    Blob, Bundle, BundleError, Checkpoint, DeviceStatus, Header, KeyRing, Limits,
+    DEFAULT_MAX_PART_BYTES,
 };
 use fieldbook_core::op::{Op, OpKind, OP_SCHEMA_VERSION};
 use fieldbook_store::{BundleLogEntry, ImportSummary, Store, StoredCheckpoint};
@@ -27,6 +26,9 @@ pub enum Target {
     All,
     /// What this device has not seen yet, as far as its last bundle told us.
     Peer(String),
+    /// What a replica holding this version vector lacks (the team hub says
+    /// what it holds before each push).
+    Have(BTreeMap<String, u64>),
 }
 
 /// How far an export or an import has got, for a progress bar.
@@ -85,6 +87,7 @@ pub fn export(
     let have = match target {
         Target::All => BTreeMap::new(),
         Target::Peer(peer) => store.peer_have(peer)?,
+        Target::Have(have) => have.clone(),
     };
     let keys = current_trust(store)?;
     let mut ops = Vec::new();
@@ -262,13 +265,7 @@ pub fn import_reporting(
     let all = roster_with(store, &header.roster)?;
     // The file is signed by the key its sender goes by (here, or in the
     // roster it carries) before any roster signature is checked.
-    signed_by_sender(
-        bytes,
-        &t.key,
-        &limits,
-        &candidate_keys(&admin(store)?, &all, &header.sender_actor),
-        &header.sender_actor,
-    )?;
+    fieldbook_bundle::read_header_by_roster(bytes, &t.key.key_id(), &admin(store)?, &all, &limits)?;
     // The team with what the sender's roster adds, decided over the whole
     // set; its entries stand even if the bundle itself is then refused (a
     // revoked sender's roster still tells who revoked whom).
@@ -341,28 +338,4 @@ pub fn import_reporting(
         photos_new,
         devices_learned,
     })
-}
-
-/// Checks that `bytes` is signed by `sender` under one of the keys the
-/// roster names for it (a device claimed under several keys counts under
-/// none, but the file's signature may still be checked against each).
-fn signed_by_sender(
-    bytes: &[u8],
-    project: &ProjectKey,
-    limits: &Limits,
-    keys: &[[u8; 32]],
-    sender: &str,
-) -> Result<(), SyncError> {
-    let mut last = BundleError::UnknownDevice {
-        actor: sender.to_string(),
-    };
-    for k in keys {
-        let mut ring = MemKeyRing::new();
-        ring.add(sender, *k);
-        match fieldbook_bundle::read_header(bytes, &project.key_id(), &ring, limits) {
-            Ok(_) => return Ok(()),
-            Err(e) => last = e,
-        }
-    }
-    Err(last.into())
 }

@@ -5,10 +5,12 @@
 
 mod error;
 mod exchange;
+mod membership;
 mod team;
 
 pub use error::SyncError;
 pub use exchange::{
     export, import, import_reporting, inspect, ExportReport, ImportReport, Progress, Target,
 };
-pub use team::{add_device, init, join, revoke, show, DeviceView, TeamView};
+pub use membership::{membership, sign_as_device, Membership};
+pub use team::{add_device, init, join, learn_roster, revoke, show, DeviceView, TeamView};

@@ -174,6 +174,17 @@ pub(crate) fn learn(store: &Store, trust: &Trust, all: &[RosterEntry]) -> Result
     Ok(changed)
 }
 
+/// Learns signed roster entries from elsewhere (the team hub): they count
+/// as far as trust from the team's first device reaches, as a bundle's do.
+/// Returns how many devices changed status.
+pub fn learn_roster(store: &Store, incoming: &[RosterEntry]) -> Result<usize, SyncError> {
+    let all = roster_with(store, incoming)?;
+    if all.len() == roster(store)?.len() {
+        return Ok(0);
+    }
+    learn(store, &team_trust(store, &all)?, &all)
+}
+
 /// Adds an entry this laptop signed to its roster.
 fn sign_and_learn(store: &Store, entry: RosterEntry) -> Result<(), SyncError> {
     let all = roster_with(store, std::slice::from_ref(&entry))?;

@@ -1,0 +1,248 @@
+//! Enrolment and sync as a laptop does them, with what it keeps in its
+//! local settings: the hub's address, this device's token for it (a secret,
+//! like the device key) and how the last sync went.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
+use fieldbook_hub_wire::{enrol_message, EnrolRequest, Invite, TeamAdmin};
+use fieldbook_store::Store;
+use fieldbook_sync::{membership, sign_as_device, Target};
+use serde::Serialize;
+
+use crate::{HubClient, HubError};
+
+const HUB_URL: &str = "hub.url";
+const HUB_TOKENS: &str = "hub.tokens";
+const LAST_SYNC: &str = "hub.last_sync";
+const LAST_ERROR: &str = "hub.last_error";
+/// Bytes asked for per pull answer: a few requests catch a laptop up.
+const PULL_BYTES: u64 = 32 << 20;
+/// Pull rounds in one sync, at most (each at most [`PULL_BYTES`]).
+const MAX_PULL_ROUNDS: usize = 64;
+
+fn tokens(store: &Store) -> Result<BTreeMap<String, String>, HubError> {
+    Ok(store
+        .setting(HUB_TOKENS)?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default())
+}
+
+/// The hub this laptop syncs with (`url`, or the one it enrolled with last)
+/// and its token there.
+fn client(store: &Store, url: Option<&str>) -> Result<HubClient, HubError> {
+    let url = match url {
+        Some(u) => u.trim().trim_end_matches('/').to_string(),
+        None => store.setting(HUB_URL)?.ok_or(HubError::NotEnrolled)?,
+    };
+    let token = tokens(store)?.remove(&url).ok_or(HubError::NotEnrolled)?;
+    HubClient::new(&url, Some(token))
+}
+
+/// The hub address this laptop syncs with, if it is enrolled.
+pub fn enrolled_hub(store: &Store) -> Result<Option<String>, HubError> {
+    Ok(store.setting(HUB_URL)?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolled {
+    pub hub: String,
+    /// True when this enrolment registered the team on the hub.
+    pub new_team: bool,
+}
+
+/// Enrols this laptop with the hub at `url` using a one-time `code`.
+pub fn enrol(store: &Store, url: &str, code: &str) -> Result<Enrolled, HubError> {
+    let m = membership(store)?;
+    let client = HubClient::new(url, None)?;
+    let challenge = client.challenge()?;
+    let signature = sign_as_device(store, &enrol_message(&m.project_id, &m.actor, &challenge))?;
+    let answer = client.enrol(&EnrolRequest {
+        code: code.trim().to_string(),
+        project_id: m.project_id,
+        project_key_id: m.project_key_id,
+        admin: TeamAdmin {
+            actor: m.admin.actor,
+            public_key: hex::encode(m.admin.key),
+        },
+        roster: m.roster,
+        actor: m.actor,
+        challenge,
+        signature: hex::encode(signature),
+    })?;
+    let mut all = tokens(store)?;
+    all.insert(client.url().to_string(), answer.token);
+    store.set_setting(
+        HUB_TOKENS,
+        &serde_json::to_string(&all).expect("a map serialises"),
+    )?;
+    store.set_setting(HUB_URL, client.url())?;
+    Ok(Enrolled {
+        hub: client.url().to_string(),
+        new_team: answer.new_team,
+    })
+}
+
+/// Forgets the hub: no more background sync (the hub keeps what it has).
+pub fn forget(store: &Store) -> Result<(), HubError> {
+    store.clear_setting(HUB_URL)?;
+    store.clear_setting(LAST_SYNC)?;
+    store.clear_setting(LAST_ERROR)?;
+    Ok(())
+}
+
+/// A one-time code another device of the team enrols with.
+pub fn invite(store: &Store) -> Result<Invite, HubError> {
+    let m = membership(store)?;
+    client(store, None)?.invite(&m.project_id)
+}
+
+/// Where a sync has got, for a progress indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum SyncStage {
+    /// Sending this laptop's changes: part `done` of `total`.
+    Pushing { done: usize, total: usize },
+    /// Bundles received and imported so far.
+    Pulling { bundles: usize },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncOutcome {
+    pub hub: String,
+    /// Changes sent, and in how many bundle parts.
+    pub pushed_ops: usize,
+    pub pushed_parts: usize,
+    /// Bundle parts received, and the changes new to this laptop.
+    pub pulled_bundles: usize,
+    /// Pull requests made (a laptop joining late needs few).
+    pub pull_rounds: usize,
+    pub ops_new: usize,
+    pub photos_new: usize,
+    /// Bundles received that this laptop refused, each with the reason
+    /// (kept by the hub; they do not stop the sync).
+    pub refused: Vec<String>,
+}
+
+/// One sync with the hub (`url`, or the enrolled one): the roster first (so
+/// a revocation counts at once), then what the hub lacks, then what this
+/// laptop lacks, until it has everything the hub holds.
+pub fn sync(
+    store: &mut Store,
+    url: Option<&str>,
+    progress: &dyn Fn(SyncStage),
+) -> Result<SyncOutcome, HubError> {
+    let result = sync_inner(store, url, progress);
+    match &result {
+        Ok(_) => {
+            store.set_setting(LAST_SYNC, &chrono::Utc::now().to_rfc3339())?;
+            store.clear_setting(LAST_ERROR)?;
+        }
+        Err(e) => store.set_setting(LAST_ERROR, &e.to_string())?,
+    }
+    result
+}
+
+fn sync_inner(
+    store: &mut Store,
+    url: Option<&str>,
+    progress: &dyn Fn(SyncStage),
+) -> Result<SyncOutcome, HubError> {
+    let client = client(store, url)?;
+    let m = membership(store)?;
+    let project = m.project_id.as_str();
+    let mut outcome = SyncOutcome {
+        hub: client.url().to_string(),
+        ..SyncOutcome::default()
+    };
+    let hub_roster = client.push_roster(project, &m.roster)?.roster;
+    store.atomically(|store| fieldbook_sync::learn_roster(store, &hub_roster))?;
+
+    let hub_vv = client.vv(project)?;
+    let export = fieldbook_sync::export(
+        store,
+        &Target::Have(hub_vv),
+        0,
+        &|_| {},
+        &AtomicBool::new(false),
+    )?;
+    if export.ops > 0 || export.photos > 0 {
+        let total = export.parts.len();
+        for (i, part) in export.parts.iter().enumerate() {
+            progress(SyncStage::Pushing { done: i, total });
+            client.push(project, part)?;
+        }
+        outcome.pushed_ops = export.ops;
+        outcome.pushed_parts = total;
+    }
+
+    for _ in 0..MAX_PULL_ROUNDS {
+        let have = store.version_vector()?;
+        outcome.pull_rounds += 1;
+        let end = client.pull(project, &have, PULL_BYTES, &mut |bytes| {
+            outcome.pulled_bundles += 1;
+            match fieldbook_sync::import(store, &bytes) {
+                Ok(report) => {
+                    outcome.ops_new += report.summary.ops_new;
+                    outcome.photos_new += report.photos_new;
+                }
+                Err(fieldbook_sync::SyncError::Store(e)) => return Err(e.into()),
+                Err(e) => outcome.refused.push(e.to_string()),
+            }
+            progress(SyncStage::Pulling {
+                bundles: outcome.pulled_bundles,
+            });
+            Ok(())
+        })?;
+        // Pull again only while it brings something: bundles this laptop
+        // refuses must not make it ask for ever.
+        if !end.more || store.version_vector()? == have {
+            break;
+        }
+    }
+    Ok(outcome)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HubStatus {
+    pub hub: Option<String>,
+    pub last_sync: Option<String>,
+    pub last_error: Option<String>,
+    /// Whether the hub answered just now (`None`: not asked, not enrolled).
+    pub reachable: Option<bool>,
+    /// Changes this laptop holds that the hub lacks, and the reverse.
+    pub to_push: Option<u64>,
+    pub to_pull: Option<u64>,
+}
+
+/// How this laptop stands with its hub; asks the hub when `ask` is true.
+pub fn status(store: &Store, ask: bool) -> Result<HubStatus, HubError> {
+    let mut s = HubStatus {
+        hub: store.setting(HUB_URL)?,
+        last_sync: store.setting(LAST_SYNC)?,
+        last_error: store.setting(LAST_ERROR)?,
+        reachable: None,
+        to_push: None,
+        to_pull: None,
+    };
+    if !ask || s.hub.is_none() {
+        return Ok(s);
+    }
+    let client = client(store, None)?;
+    match client.vv(&membership(store)?.project_id) {
+        Ok(hub_vv) => {
+            let mine = store.version_vector()?;
+            let beyond = |a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
+                a.iter()
+                    .map(|(actor, top)| top.saturating_sub(b.get(actor).copied().unwrap_or(0)))
+                    .sum()
+            };
+            s.reachable = Some(true);
+            s.to_push = Some(beyond(&mine, &hub_vv));
+            s.to_pull = Some(beyond(&hub_vv, &mine));
+        }
+        Err(e) if e.is_transient() => s.reachable = Some(false),
+        Err(e) => return Err(e),
+    }
+    Ok(s)
+}

@@ -1,0 +1,461 @@
+//! Laptops syncing through a real hub on a loopback port (SQLite store), on
+//! real database files: enrolment, convergence in any order (a laptop
+//! joining last, one half by hub and half by files), and every refusal,
+//! with nothing stored and the hub still serving the others.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use fieldbook_bundle::team::KdfParams;
+use fieldbook_hub::store::SqliteStore;
+use fieldbook_hub::{Hub, Limits};
+use fieldbook_hub_client::{self as client, HubClient, HubError};
+use fieldbook_hub_wire::RefusalCode;
+use fieldbook_store::Store;
+use fieldbook_sync::{self as sync, Target};
+use serde_json::{json, Map, Value};
+
+const PASS: &str = "correct horse battery";
+/// The refusal test's hub caps: a request body, and a photo a header declares.
+const MAX_BODY: usize = 256 << 10;
+const MAX_BLOB: u64 = 1 << 10;
+
+struct TestHub {
+    url: String,
+    admin_code: String,
+    runtime: Option<tokio::runtime::Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestHub {
+    fn start() -> TestHub {
+        TestHub::with_limits(Limits::default())
+    }
+
+    fn with_limits(limits: Limits) -> TestHub {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let store = SqliteStore::open(&dir.path().join("hub.db")).unwrap();
+        let hub = Hub::new(Arc::new(store), limits);
+        let admin_code = runtime.block_on(hub.new_admin_code()).unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(fieldbook_hub::serve(hub, listener, std::future::pending()));
+        TestHub {
+            url,
+            admin_code,
+            runtime: Some(runtime),
+            _dir: dir,
+        }
+    }
+
+    fn client(&self, token: Option<&str>) -> HubClient {
+        HubClient::new(&self.url, token.map(str::to_string)).unwrap()
+    }
+
+    fn metric(&self, name: &str) -> u64 {
+        let text = ureq::get(format!("{}/metrics", self.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+struct Laptop {
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Laptop {
+    fn new() -> Laptop {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fb.db")).unwrap();
+        Laptop { store, _dir: dir }
+    }
+
+    fn study(&mut self, title: &str) -> String {
+        self.store
+            .create(
+                "study",
+                fields(json!({"title": title, "fiscal_year": 2026})),
+            )
+            .unwrap()
+    }
+
+    fn sync(&mut self) -> client::SyncOutcome {
+        client::sync(&mut self.store, None, &|_| {}).unwrap()
+    }
+
+    fn sync_err(&mut self) -> HubError {
+        client::sync(&mut self.store, None, &|_| {}).unwrap_err()
+    }
+
+    fn token(&self) -> String {
+        let tokens: BTreeMap<String, String> =
+            serde_json::from_str(&self.store.setting("hub.tokens").unwrap().unwrap()).unwrap();
+        tokens.into_values().next().unwrap()
+    }
+
+    fn project(&self) -> String {
+        sync::membership(&self.store).unwrap().project_id
+    }
+
+    fn bundle(&self) -> Vec<u8> {
+        sync::export(
+            &self.store,
+            &Target::All,
+            0,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .unwrap()
+        .parts
+        .remove(0)
+    }
+}
+
+/// A starts a team and B.. join it by invite file, enrolled by A: as part 3
+/// leaves them, with no bundle exchanged yet.
+fn team_of(n: usize) -> Vec<Laptop> {
+    team_with_invite(n).0
+}
+
+fn team_with_invite(n: usize) -> (Vec<Laptop>, Vec<u8>) {
+    let laptops: Vec<Laptop> = (0..n).map(|_| Laptop::new()).collect();
+    let invite = sync::init(
+        &laptops[0].store,
+        "Mekong survey",
+        "A",
+        PASS,
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    for (i, l) in laptops.iter().enumerate().skip(1) {
+        let request = sync::join(&l.store, &invite, PASS, &format!("laptop {i}")).unwrap();
+        sync::add_device(&laptops[0].store, &request).unwrap();
+    }
+    (laptops, invite)
+}
+
+/// A registers the team with the admin code; every other laptop enrols with
+/// a device code A asks for.
+fn enrolled(hub: &TestHub, laptops: &[Laptop]) {
+    let first = client::enrol(&laptops[0].store, &hub.url, &hub.admin_code).unwrap();
+    assert!(first.new_team);
+    for l in &laptops[1..] {
+        let code = client::invite(&laptops[0].store).unwrap().code;
+        assert!(!client::enrol(&l.store, &hub.url, &code).unwrap().new_team);
+    }
+}
+
+fn refused(e: HubError) -> RefusalCode {
+    e.code().unwrap_or_else(|| panic!("not a refusal: {e}"))
+}
+
+fn assert_same(laptops: &[Laptop]) {
+    let first = laptops[0].store.dump().unwrap();
+    for l in &laptops[1..] {
+        assert_eq!(l.store.dump().unwrap(), first);
+    }
+}
+
+#[test]
+fn laptops_enrolled_on_a_hub_converge_without_a_file() {
+    let hub = TestHub::start();
+    let mut l = team_of(3);
+    enrolled(&hub, &l);
+    // Each edits offline, then they sync in an order no one planned.
+    let s = l[0].study("Da Nang pumps");
+    l[1].study("Semarang landfill");
+    l[2].study("Phnom Penh market");
+    for i in [2, 0, 1, 2, 0] {
+        let o = l[i].sync();
+        assert!(o.refused.is_empty(), "{i}: {:?}", o.refused);
+    }
+    assert_same(&l);
+    // A change made on B after everyone has synced reaches A and C.
+    l[1].store
+        .edit(
+            "study",
+            &s,
+            fields(json!({"notes": "pumps run 20 h a day"})),
+        )
+        .unwrap();
+    assert_eq!(l[1].sync().pushed_ops, 1);
+    assert!(l[0].sync().ops_new >= 1);
+    l[2].sync();
+    assert_same(&l);
+    // With nothing new anywhere, a sync sends and receives nothing.
+    let idle = l[0].sync();
+    assert_eq!((idle.pushed_ops, idle.pulled_bundles), (0, 0));
+    let stored = hub.metric("fieldbook_hub_bundles_stored");
+    assert!(stored >= 4, "{stored}");
+    let status = client::status(&l[2].store, true).unwrap();
+    assert_eq!(
+        (status.reachable, status.to_push, status.to_pull),
+        (Some(true), Some(0), Some(0))
+    );
+    assert!(status.last_sync.is_some() && status.last_error.is_none());
+}
+
+#[test]
+fn a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull() {
+    let hub = TestHub::start();
+    let mut l = team_of(3);
+    enrolled(&hub, &l[..2]);
+    // A syncs after every few changes: 30 small pushes, B relays them too.
+    for round in 0..30 {
+        for k in 0..5 {
+            l[0].study(&format!("Visit {round}.{k}"));
+        }
+        l[0].sync();
+        if round % 10 == 9 {
+            l[1].study(&format!("B's note {round}"));
+            l[1].sync();
+        }
+    }
+    let code = client::invite(&l[0].store).unwrap().code;
+    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+    let late = l[2].sync();
+    assert!(late.refused.is_empty(), "{:?}", late.refused);
+    assert_eq!(late.pull_rounds, 1, "one request brings it all");
+    assert!(late.pulled_bundles <= 33, "{} bundles", late.pulled_bundles);
+    l[0].sync();
+    l[1].sync();
+    assert_same(&l);
+}
+
+#[test]
+fn a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges() {
+    let hub = TestHub::start();
+    let mut l = team_of(3);
+    enrolled(&hub, &l[..2]);
+    l[0].study("By hub from A");
+    l[0].sync();
+    // C never talks to the hub at first: B hands it a file.
+    l[1].sync();
+    l[2].study("By USB from C");
+    for part in sync::export(
+        &l[1].store,
+        &Target::All,
+        0,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .parts
+    {
+        sync::import(&mut l[2].store, &part).unwrap();
+    }
+    for part in sync::export(
+        &l[2].store,
+        &Target::All,
+        0,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+    .parts
+    {
+        sync::import(&mut l[1].store, &part).unwrap();
+    }
+    // B relays C's changes to the hub; A gets them without knowing C's route.
+    l[1].sync();
+    l[0].sync();
+    assert_same(&l);
+    // Later C enrols too, and receives nothing twice.
+    let code = client::invite(&l[0].store).unwrap().code;
+    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+    let c = l[2].sync();
+    assert_eq!(c.ops_new, 0);
+    assert_same(&l);
+}
+
+#[test]
+fn codes_are_single_use_and_refused_when_wrong() {
+    let hub = TestHub::start();
+    let l = team_of(3);
+    let stranger = team_of(1);
+    for bad in [
+        "",
+        "fbh1-000000000000-00000000000000000000000000000000",
+        "not a code",
+    ] {
+        let e = client::enrol(&l[0].store, &hub.url, bad).unwrap_err();
+        assert_eq!(refused(e), RefusalCode::BadCode, "{bad}");
+    }
+    client::enrol(&l[0].store, &hub.url, &hub.admin_code).unwrap();
+    // The admin code registered A's team; it registers no other.
+    let e = client::enrol(&stranger[0].store, &hub.url, &hub.admin_code).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::BadCode);
+    // A device code is for one device of A's team, once.
+    let code = client::invite(&l[0].store).unwrap().code;
+    let e = client::enrol(&stranger[0].store, &hub.url, &code).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::WrongTeam);
+    client::enrol(&l[1].store, &hub.url, &code).unwrap();
+    let e = client::enrol(&l[2].store, &hub.url, &code).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::BadCode);
+}
+
+#[test]
+fn a_device_no_member_enrolled_cannot_enrol() {
+    let hub = TestHub::start();
+    let (l, invite) = team_with_invite(3);
+    enrolled(&hub, &l[..2]);
+    // It opened the invite, but no member enrolled its join request.
+    let outsider = Laptop::new();
+    sync::join(&outsider.store, &invite, PASS, "outsider").unwrap();
+    let code = client::invite(&l[0].store).unwrap().code;
+    let e = client::enrol(&outsider.store, &hub.url, &code).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::NotAMember);
+    // The refusal did not spend the code: a member device enrols with it.
+    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+}
+
+#[test]
+fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on() {
+    let hub = TestHub::with_limits(Limits {
+        max_body_bytes: MAX_BODY,
+        max_blob_bytes: MAX_BLOB,
+        ..Limits::default()
+    });
+    let mut l = team_of(3);
+    enrolled(&hub, &l);
+    let project = l[0].project();
+    l[0].study("Before the refusals");
+    l[0].sync();
+    let stored = hub.metric("fieldbook_hub_bundles_stored");
+    let good = l[0].bundle();
+
+    // No token, a wrong one.
+    let e = hub.client(None).push(&project, &good).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::Unauthorized);
+    let e = hub.client(Some("00ff")).vv(&project).unwrap_err();
+    assert_eq!(refused(e), RefusalCode::Unauthorized);
+    // A's bundle under B's token: a laptop pushes only its own bundles.
+    let b = hub.client(Some(&l[1].token()));
+    assert_eq!(
+        refused(b.push(&project, &good).unwrap_err()),
+        RefusalCode::WrongSender
+    );
+    // Another team's path, or its bundle under a member's token.
+    assert_eq!(
+        refused(b.vv("other-team").unwrap_err()),
+        RefusalCode::WrongTeam
+    );
+    let mut other = team_of(1);
+    other[0].study("Another team's study");
+    let a = hub.client(Some(&l[0].token()));
+    assert_eq!(
+        refused(a.push(&project, &other[0].bundle()).unwrap_err()),
+        RefusalCode::WrongTeam
+    );
+    // Not a bundle; a bundle with its signature or its header damaged.
+    assert_eq!(
+        refused(a.push(&project, b"hello").unwrap_err()),
+        RefusalCode::BadBundle
+    );
+    l[0].study("After");
+    let fresh = l[0].bundle();
+    let mut bad_sig = fresh.clone();
+    let at = bad_sig.len() - 8 - 8 - 10;
+    bad_sig[at] ^= 1;
+    assert_eq!(
+        refused(a.push(&project, &bad_sig).unwrap_err()),
+        RefusalCode::BadSignature
+    );
+    let mut bad_header = fresh.clone();
+    bad_header[40] ^= 1;
+    assert_eq!(
+        refused(a.push(&project, &bad_header).unwrap_err()),
+        RefusalCode::BadBundle
+    );
+    // A body over the limit; a photo over the declared cap.
+    let big = vec![7u8; MAX_BODY + 1];
+    assert_eq!(
+        refused(a.push(&project, &big).unwrap_err()),
+        RefusalCode::TooLarge
+    );
+    assert_eq!(
+        hub.metric("fieldbook_hub_bundles_stored"),
+        stored,
+        "nothing stored"
+    );
+    assert!(hub.metric("fieldbook_hub_refusals_total{code=\"wrong_sender\"}") >= 1);
+
+    // A push once, then replayed: stored once.
+    assert!(!a.push(&project, &good).unwrap().duplicate);
+    assert!(a.push(&project, &good).unwrap().duplicate);
+    assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored + 1);
+
+    // Tokens revoked: by the device itself.
+    let c_token = l[2].token();
+    let c_id = l[2].store.device_id().to_string();
+    assert_eq!(
+        hub.client(Some(&c_token))
+            .revoke(&project, &c_id)
+            .unwrap()
+            .tokens,
+        1
+    );
+    assert_eq!(refused(l[2].sync_err()), RefusalCode::TokenRevoked);
+
+    // B revoked in the team's roster: refused from the moment A's sync
+    // brings the revocation to the hub.
+    l[1].sync();
+    let b_id = l[1].store.device_id().to_string();
+    sync::revoke(&l[0].store, &b_id).unwrap();
+    l[0].sync();
+    assert_eq!(refused(l[1].sync_err()), RefusalCode::DeviceRevoked);
+
+    // The hub still serves A; a photo over its cap is refused by what the
+    // header declares, and nothing of that push is kept.
+    let s = l[0].study("Photos");
+    let finding = l[0]
+        .store
+        .create(
+            "finding",
+            fields(json!({"study_id": s, "sector": "water", "title": "Intake"})),
+        )
+        .unwrap();
+    l[0].sync();
+    let stored = hub.metric("fieldbook_hub_bundles_stored");
+    let jpeg = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/photo.jpg"
+    ))
+    .unwrap();
+    assert!(jpeg.len() as u64 > MAX_BLOB);
+    l[0].store
+        .attach(&finding, "photo", "intake.jpg", &jpeg)
+        .unwrap();
+    assert_eq!(refused(l[0].sync_err()), RefusalCode::DeclaredTooLarge);
+    assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored);
+}

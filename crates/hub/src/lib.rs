@@ -1,0 +1,188 @@
+//! The team hub: a blind store-and-forward replica on axum and tokio. It
+//! keeps the `.fsb` bundles laptops push, exactly as they are (encrypted and
+//! signed: it never holds the project key), checks each is signed by an
+//! active device of the team's roster, and serves every laptop the bundles
+//! it lacks by its version vector. The API is `docs/hub-api.md`, its types
+//! `fieldbook-hub-wire`.
+//!
+//! Layout: `store` (the storage trait, SQLite and PostgreSQL), `secrets`
+//! (codes, tokens, challenges), `member` (who is asking), `enrol`, `bundles`
+//! (push, vv, pull), `refusal`, `metrics`.
+
+mod bundles;
+mod enrol;
+mod member;
+mod metrics;
+mod refusal;
+mod secrets;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use fieldbook_bundle::roster::Trust;
+use fieldbook_hub_wire::{Health, RefusalCode};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::metrics::Metrics;
+use crate::store::{CodeKind, CodeRow, HubStore};
+
+/// The hub's caps.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body (a bundle part is at most 20 MiB, more only
+    /// when it carries one photo larger than that).
+    pub max_body_bytes: usize,
+    /// Pushes a device may make per minute (burst as large).
+    pub pushes_per_minute: u32,
+    /// Most ops a bundle's header may declare.
+    pub max_ops: u64,
+    /// Largest attachment a bundle's header may declare.
+    pub max_blob_bytes: u64,
+    /// Most bytes one pull answer carries (one bundle is always sent whole).
+    pub max_pull_bytes: u64,
+    /// How long a device code stays valid.
+    pub device_code_seconds: i64,
+}
+
+impl Default for Limits {
+    /// 64 MiB bodies, 120 pushes a minute, the laptops' 500,000 ops and
+    /// 50 MiB per photo, 32 MiB per pull answer, device codes for 7 days.
+    fn default() -> Limits {
+        let laptop = fieldbook_bundle::Limits::default();
+        Limits {
+            max_body_bytes: 64 << 20,
+            pushes_per_minute: 120,
+            max_ops: laptop.max_ops,
+            max_blob_bytes: laptop.max_blob_bytes,
+            max_pull_bytes: 32 << 20,
+            device_code_seconds: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// The admin code lives as long as the hub process that printed it.
+const ADMIN_CODE_SECONDS: i64 = 365 * 24 * 3600;
+/// A challenge must be answered within this many seconds.
+const CHALLENGE_SECONDS: i64 = 300;
+
+pub struct Hub {
+    store: Arc<dyn HubStore>,
+    limits: Limits,
+    metrics: Metrics,
+    /// Each team's trust, by the number of roster entries it was decided
+    /// over (entries are only ever added, so the count names the set).
+    trust: Mutex<HashMap<String, (usize, Arc<Trust>)>>,
+    pushes: DefaultKeyedRateLimiter<String>,
+}
+
+impl Hub {
+    pub fn new(store: Arc<dyn HubStore>, limits: Limits) -> Arc<Hub> {
+        let per_minute = NonZeroU32::new(limits.pushes_per_minute.max(1)).expect("at least 1");
+        Arc::new(Hub {
+            store,
+            pushes: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            limits,
+            metrics: Metrics::default(),
+            trust: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A fresh one-time admin code (it registers one team), stored hashed.
+    pub async fn new_admin_code(&self) -> Result<String, store::StoreError> {
+        let code = secrets::new_code();
+        self.store
+            .add_code(
+                &code.id,
+                CodeRow {
+                    kind: CodeKind::Admin,
+                    hash: code.hash,
+                    project_id: None,
+                    expires_at: now() + ADMIN_CODE_SECONDS,
+                    spent: false,
+                },
+            )
+            .await?;
+        Ok(code.code)
+    }
+
+    /// The HTTP routes (`docs/hub-api.md`).
+    pub fn router(self: &Arc<Hub>) -> Router {
+        let teams = "/v1/teams/{project}";
+        Router::new()
+            .route("/v1/health", get(health))
+            .route("/metrics", get(metrics))
+            .route("/v1/challenges", post(enrol::challenge))
+            .route("/v1/enrol", post(enrol::enrol))
+            .route(&format!("{teams}/invites"), post(enrol::invite))
+            .route(
+                &format!("{teams}/tokens/{{actor}}"),
+                delete(enrol::revoke_tokens),
+            )
+            .route(&format!("{teams}/roster"), post(bundles::push_roster))
+            .route(&format!("{teams}/bundles"), post(bundles::push))
+            .route(&format!("{teams}/vv"), get(bundles::vv))
+            .route(&format!("{teams}/pull"), post(bundles::pull))
+            .fallback(not_found)
+            .layer(axum::middleware::map_response_with_state(
+                Arc::clone(self),
+                count_refusals,
+            ))
+            .layer(DefaultBodyLimit::max(self.limits.max_body_bytes))
+            .with_state(Arc::clone(self))
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn health(State(hub): State<Arc<Hub>>) -> refusal::Answer<Json<Health>> {
+    hub.store.totals().await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        store: hub.store.kind().into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+async fn metrics(State(hub): State<Arc<Hub>>) -> refusal::Answer<String> {
+    Ok(hub.metrics.render(hub.store.totals().await?))
+}
+
+async fn not_found() -> refusal::Refused {
+    refusal::refuse(
+        RefusalCode::BadRequest,
+        "no such path in the hub's API v1 (see docs/hub-api.md)",
+    )
+}
+
+async fn count_refusals(
+    State(hub): State<Arc<Hub>>,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    if let Some(code) = response.extensions().get::<RefusalCode>() {
+        hub.metrics.refused(*code);
+    }
+    response
+}
+
+/// Serves `hub` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    hub: Arc<Hub>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        hub.router()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

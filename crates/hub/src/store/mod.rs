@@ -1,0 +1,214 @@
+//! Where the hub keeps what it knows: one trait, two implementations, each
+//! with its own migrations (`migrations/sqlite`, `migrations/postgres`).
+//! SQLite is the embedded default; PostgreSQL lets several hub processes
+//! share one database and behave as one hub, so every method is one
+//! transaction and nothing is cached here.
+
+mod sqlite;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use fieldbook_bundle::roster::RosterEntry;
+
+pub use sqlite::SqliteStore;
+
+/// A storage failure: the hub answers `unavailable` and the laptop retries.
+#[derive(Debug, thiserror::Error)]
+#[error("hub storage: {0}")]
+pub struct StoreError(pub String);
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    /// Registers a team (printed by `fieldbook hub serve`).
+    Admin,
+    /// Enrols a device of a team already registered.
+    Device,
+}
+
+impl CodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Admin => "admin",
+            CodeKind::Device => "device",
+        }
+    }
+
+    fn parse(s: &str) -> Result<CodeKind> {
+        match s {
+            "admin" => Ok(CodeKind::Admin),
+            "device" => Ok(CodeKind::Device),
+            other => Err(StoreError(format!("unknown code kind {other}"))),
+        }
+    }
+}
+
+/// A one-time code as stored: its Argon2id hash, never the code.
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    pub kind: CodeKind,
+    pub hash: String,
+    /// The team a device code is for.
+    pub project_id: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub spent: bool,
+}
+
+/// A team as the hub knows it: ids and its first device, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamRow {
+    pub project_id: String,
+    pub project_key_id: String,
+    pub admin_actor: String,
+    /// Lowercase hex of the first device's public key.
+    pub admin_key: String,
+}
+
+/// What an enrolment writes, all or nothing: the code spent, the team
+/// registered (admin code), the roster entries, the token's hash.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub code_id: String,
+    pub new_team: Option<TeamRow>,
+    pub project_id: String,
+    pub roster: Vec<RosterEntry>,
+    pub actor: String,
+    pub token_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolOutcome {
+    Enrolled,
+    /// Someone spent the code first.
+    CodeSpent,
+    /// An admin code named a team the hub already has.
+    TeamExists,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub project_id: String,
+    pub actor: String,
+    pub revoked: bool,
+}
+
+/// A bundle part to keep, with what its verified header says.
+#[derive(Debug, Clone)]
+pub struct NewBundle {
+    pub project_id: String,
+    pub bundle_id: String,
+    pub part: u32,
+    pub sender: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    /// `(author, from_seq, to_seq)` of each op range it carries.
+    pub ranges: Vec<(String, u64, u64)>,
+    /// The roster entries its header carries.
+    pub roster: Vec<RosterEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Stored,
+    /// The same part, byte for byte, was stored before.
+    Duplicate,
+    /// Another file under the same bundle id and part.
+    Different,
+}
+
+/// One op range of a stored bundle, for choosing what a pull sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRange {
+    /// The bundle's arrival order.
+    pub seq: i64,
+    pub size: u64,
+    pub actor: String,
+    pub from_seq: u64,
+    pub to_seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    pub bundles: u64,
+    pub bytes: u64,
+    pub teams: u64,
+}
+
+#[async_trait]
+pub trait HubStore: Send + Sync {
+    /// `sqlite` or `postgres`, for health and metrics.
+    fn kind(&self) -> &'static str;
+
+    async fn add_code(&self, id: &str, row: CodeRow) -> Result<()>;
+    async fn code(&self, id: &str) -> Result<Option<CodeRow>>;
+
+    async fn add_challenge(&self, challenge: &str, expires_at: i64) -> Result<()>;
+    /// Removes the challenge; true if it existed and had not expired at `now`.
+    async fn take_challenge(&self, challenge: &str, now: i64) -> Result<bool>;
+
+    async fn team(&self, project_id: &str) -> Result<Option<TeamRow>>;
+    async fn roster(&self, project_id: &str) -> Result<Vec<RosterEntry>>;
+    /// Adds the entries the hub lacks; returns how many were new.
+    async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize>;
+
+    async fn enrol(&self, e: Enrolment) -> Result<EnrolOutcome>;
+    async fn token(&self, hash: &str) -> Result<Option<TokenRow>>;
+    /// Revokes every token of a device; returns how many.
+    async fn revoke_tokens(&self, project_id: &str, actor: &str) -> Result<usize>;
+
+    /// Keeps a bundle part and its roster entries, in one transaction.
+    async fn put_bundle(&self, b: NewBundle) -> Result<PutOutcome>;
+    /// Every range of `project_id`'s stored bundles, but those `exclude`
+    /// sent, that holds ops beyond `have`, by arrival.
+    async fn ranges_beyond(
+        &self,
+        project_id: &str,
+        have: &BTreeMap<String, u64>,
+        exclude: &str,
+    ) -> Result<Vec<StoredRange>>;
+    /// Every range stored for the team, by author then start.
+    async fn all_ranges(&self, project_id: &str) -> Result<Vec<(String, u64, u64)>>;
+    async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>>;
+    async fn totals(&self) -> Result<Totals>;
+}
+
+/// The version vector the hub serves: for each author, the highest seq up to
+/// which the ranges (sorted by author, then start) leave no gap from 1.
+pub fn contiguous_vv(ranges: &[(String, u64, u64)]) -> BTreeMap<String, u64> {
+    let mut vv: BTreeMap<String, u64> = BTreeMap::new();
+    for (actor, from, to) in ranges {
+        let top = vv.entry(actor.clone()).or_insert(0);
+        if *from <= *top + 1 {
+            *top = (*top).max(*to);
+        }
+    }
+    vv.retain(|_, top| *top > 0);
+    vv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(a: &str, from: u64, to: u64) -> (String, u64, u64) {
+        (a.to_string(), from, to)
+    }
+
+    #[test]
+    fn the_vv_counts_overlapping_ranges_and_stops_at_a_gap() {
+        let vv = contiguous_vv(&[
+            r("a", 1, 10),
+            r("a", 5, 20),
+            r("a", 30, 40),
+            r("b", 2, 9),
+            r("c", 1, 3),
+            r("c", 4, 4),
+        ]);
+        assert_eq!(vv.get("a"), Some(&20));
+        assert_eq!(vv.get("b"), None);
+        assert_eq!(vv.get("c"), Some(&4));
+    }
+}
