@@ -10,6 +10,7 @@ packages=(
   xvfb xauth webkit2gtk-driver   # headless display + WebKitWebDriver for e2e tests
   fonts-noto-core fonts-noto-cjk # UI text in English and Japanese
   imagemagick poppler-utils      # screenshots, PDF checks
+  postgresql postgresql-client   # the team hub's scale store, for its tests
   nodejs npm
 )
 

@@ -17,11 +17,14 @@ build_ui check
 
 # Every cargo test's output also goes to this log, for the closing count.
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+trap 'rm -f "$results"; stop_postgres' EXIT
 counted() { "$@" 2>&1 | tee -a "$results"; }
 
 step "cargo clippy -D warnings (engine, CLI, desktop shell, e2e)"
 cargo clippy --workspace --all-targets -- -D warnings
+
+# The hub's tests run on SQLite and on this PostgreSQL server.
+start_postgres
 
 step "engine and CLI tests (no webview compiled)"
 # Property tests draw the same cases on every run, so a run is repeatable;

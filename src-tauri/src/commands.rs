@@ -24,6 +24,11 @@ impl AppState {
         AppState { store }
     }
 
+    /// The store as the background hub sync shares it.
+    pub fn shared_store(&self) -> Arc<Mutex<Store>> {
+        Arc::clone(&self.store)
+    }
+
     pub fn blobs(&self) -> BlobStore {
         self.store.lock().expect("store lock").blobs().clone()
     }

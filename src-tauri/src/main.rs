@@ -5,6 +5,7 @@
 
 mod attachments;
 mod commands;
+mod hub_sync;
 mod print_commands;
 mod sync_commands;
 
@@ -29,12 +30,18 @@ fn main() {
     }
     let state = commands::AppState::new(Arc::new(Mutex::new(store)));
     let blobs = state.blobs();
+    let shared = state.shared_store();
 
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .manage(state)
         .manage(sync_commands::Cancel::default())
+        .setup(move |app| {
+            use tauri::Manager;
+            app.manage(hub_sync::HubSync::start(app.handle().clone(), shared));
+            Ok(())
+        })
         .register_uri_scheme_protocol("fbfile", move |_ctx, request| {
             attachments::serve(&blobs, &request)
         })
@@ -76,6 +83,10 @@ fn main() {
             sync_commands::sync_states,
             sync_commands::history,
             print_commands::report_print,
+            hub_sync::hub_status,
+            hub_sync::hub_enrol,
+            hub_sync::hub_sync_now,
+            hub_sync::hub_forget,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -373,6 +373,28 @@ export interface ImportReport {
   devices_learned: number;
 }
 
+/** Where the background sync with the team hub stands (`hub_status`, the `hub-status` event). */
+export type HubState = 'not_enrolled' | 'offline' | 'syncing' | 'up_to_date' | 'error';
+
+export interface HubSyncStatus {
+  state: HubState;
+  /** The hub's address, when enrolled. */
+  hub: string | null;
+  /** 0 to 100 while syncing, when known. */
+  percent: number | null;
+  /** When the last sync succeeded (RFC 3339). */
+  last_sync: string | null;
+  /** Why it is offline (`unreachable`) or failed (the hub's refusal code, or `local`), in English. */
+  error: { code: string; message: string } | null;
+  /** When it tries again by itself (RFC 3339). */
+  retry_at: string | null;
+}
+
+/** What a sync brought from teammates (the `hub-synced` event). */
+export interface HubSynced {
+  ops_new: number;
+}
+
 export type OpKind = 'create' | 'set' | 'delete' | 'restore';
 
 /** One value a conflicted field could take, or one side of a delete-versus-edit. */
@@ -561,6 +583,16 @@ export const api = {
   /** Each record's sync state, in the order given. */
   syncStates: (ids: string[]) => call<SyncState[]>('sync_states', { ids }),
   history: (id: string) => call<HistoryEntry[]>('history', { id }),
+
+  // ---- team hub: background sync ----
+  hubStatus: () => call<HubSyncStatus>('hub_status'),
+  /** Enrols this laptop with the hub by an admin code or a device code. */
+  hubEnrol: (url: string, code: string) => call<HubSyncStatus>('hub_enrol', { url, code }),
+  /** Starts a sync and returns at once: `hub-status` tells how it goes, `hub-synced` what it brought. */
+  hubSyncNow: () => call<null>('hub_sync_now'),
+  /** Stops syncing with the hub (what this laptop has stays). */
+  hubForget: () => call<HubSyncStatus>('hub_forget'),
+
   /** Renders a report, asks where to save it, saves it and opens it if asked; null when cancelled. */
   printReport: (request: ReportRequest, choice: PrintChoice) => call<Printed | null>('report_print', { request, choice }),
 };

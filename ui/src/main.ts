@@ -1,9 +1,10 @@
-// Fieldbook's UI: the shell (sidebar, header), search, shortcuts, language, undo.
+// Fieldbook's UI: the shell (sidebar, header, the hub's state), search, shortcuts, language, undo.
 
 import './style.css';
 import { api, toApiError, type Hit } from './api';
 import { mountConflictCount } from './conflicts';
 import { debounce, h, icon, isTextEntry, replace } from './dom';
+import { showHubStatus, startHub } from './hub';
 import { getLang, kindLabel, setLang, t } from './i18n';
 import { mountLayout, navLabel, type NavTarget } from './layout';
 import { openRecord, renderRoute } from './pages';
@@ -152,12 +153,14 @@ function buildShell(): void {
   const crumbs = h('div', { class: 'crumbs' });
   const status = h('span', { class: 'save-status', 'data-testid': 'save-status', role: 'status', 'aria-live': 'polite' });
   const actions = h('div', { class: 'header-actions' });
+  // The team hub's sync state, with Sync now (hidden until known).
+  const hub = translated(h('div', { class: 'hub-status', 'data-testid': 'hub-status', hidden: true }), showHubStatus);
   const banner = h('div', { class: 'banner-host' });
   const page = h('div', { class: 'page' });
   const main = h(
     'main',
     { class: 'main' },
-    h('header', { class: 'main-header' }, h('div', { class: 'title-wrap' }, crumbs, title), h('div', { class: 'header-side' }, status, actions)),
+    h('header', { class: 'main-header' }, h('div', { class: 'title-wrap' }, crumbs, title), h('div', { class: 'header-side' }, status, actions, hub)),
     banner,
     page,
   );
@@ -358,6 +361,7 @@ async function boot(): Promise<void> {
     await renderRoute(route);
   });
   document.addEventListener('keydown', onKey);
+  void startHub();
   // Nothing fails silently: an unexpected error shows in the banner.
   window.addEventListener('unhandledrejection', (ev) => showError(toApiError(ev.reason)));
   window.addEventListener('error', (ev) => showError(toApiError(ev.error ?? ev.message)));

@@ -62,6 +62,11 @@ export function setStatus(state: SaveState | { text: string; action?: StatusActi
   }
 }
 
+/** What the status shows: a save state, 'info' for a message, null before the first. */
+export function statusState(): SaveState | 'info' | null {
+  return (statusEl?.dataset.state as SaveState | 'info' | undefined) ?? null;
+}
+
 /** Clears a failed save's "Not saved" on leaving the view it was about. */
 export function clearFailedStatus(): void {
   if (statusEl?.dataset.state === 'failed') setStatus({ text: '' });

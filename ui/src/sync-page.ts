@@ -1,9 +1,10 @@
-// The Sync page: the team, the exchange of bundle files, and the conflicts
-// waiting for a decision.
+// The Sync page: the team, the team hub, the exchange of bundle files, and the
+// conflicts waiting for a decision.
 
 import { conflictsSection } from './conflicts';
 import { h, replace } from './dom';
 import { exchangeSection } from './exchange';
+import { hubSection } from './hub';
 import { t } from './i18n';
 import { pageHost, setHeader } from './layout';
 import { setPage, type Route } from './router';
@@ -21,11 +22,16 @@ export async function renderSync(
     showConflicts: () => conflicts.reveal(),
   });
   const team = teamSection(() => refreshTeam());
-  const refreshTeam = async () => exchange.setTeam(await team.refresh());
-  const refresh = async () => {
-    await Promise.all([refreshTeam(), conflicts.refresh()]);
+  const hub = hubSection();
+  const refreshTeam = async () => {
+    const view = await team.refresh();
+    exchange.setTeam(view);
+    hub.setTeam(view);
   };
-  replace(pageHost(), h('div', { class: 'sync-page', 'data-testid': 'sync-page' }, team.el, exchange.el, conflicts.el));
+  const refresh = async () => {
+    await Promise.all([refreshTeam(), hub.refresh(), conflicts.refresh()]);
+  };
+  replace(pageHost(), h('div', { class: 'sync-page', 'data-testid': 'sync-page' }, team.el, hub.el, exchange.el, conflicts.el));
   await refresh();
   if (stale()) return;
   if (r.record) conflicts.reveal(r.record);

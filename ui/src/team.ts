@@ -16,7 +16,7 @@ export interface TeamSection {
 
 // ---------------------------------------------------------------- small forms
 
-interface Input {
+export interface Input {
   wrap: HTMLElement;
   input: HTMLInputElement;
   error(text: string | null): void;
@@ -24,7 +24,8 @@ interface Input {
 
 let uid = 0;
 
-function input(name: string, label: string, type: 'text' | 'password' = 'text'): Input {
+/** A labelled input with its error line (also the Hub section's). */
+export function input(name: string, label: string, type: 'text' | 'password' = 'text'): Input {
   const id = `team-${name}-${++uid}`;
   const el = h('input', { id, type, 'data-field': name, autocomplete: type === 'password' ? 'new-password' : 'off', spellcheck: 'false' });
   const err = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', hidden: true });

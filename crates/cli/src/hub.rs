@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
-use fieldbook_hub::store::{HubStore, SqliteStore};
+use fieldbook_hub::store::{HubStore, PostgresStore, SqliteStore};
 use fieldbook_hub::{Hub, Limits};
 use fieldbook_store::Store;
 
@@ -189,14 +189,17 @@ fn write_secret(path: &Path, secret: &str) -> Result<()> {
     writeln!(file, "{secret}").with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn open_store(spec: &str) -> Result<Arc<dyn HubStore>> {
+async fn open_store(spec: &str) -> Result<Arc<dyn HubStore>> {
     if let Some(path) = spec.strip_prefix("sqlite:") {
         let store = SqliteStore::open(Path::new(path))
             .with_context(|| format!("cannot open the hub database {path}"))?;
         return Ok(Arc::new(store));
     }
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-        bail!("this build of the hub has no PostgreSQL store yet: use --store sqlite:PATH");
+        let store = PostgresStore::open(spec)
+            .await
+            .with_context(|| format!("cannot open the hub database {spec}"))?;
+        return Ok(Arc::new(store));
     }
     bail!("--store {spec}: give sqlite:PATH or postgres://USER@HOST/DB")
 }
@@ -219,7 +222,7 @@ fn serve(m: &ArgMatches) -> Result<()> {
     let spec = m.get_one::<String>("store").expect("required");
     let runtime = tokio::runtime::Runtime::new().context("cannot start the hub's runtime")?;
     runtime.block_on(async {
-        let store = open_store(spec)?;
+        let store = open_store(spec).await?;
         let kind = store.kind();
         let hub = Hub::new(store, limits);
         let code = hub.new_admin_code().await?;

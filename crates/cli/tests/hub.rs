@@ -20,12 +20,21 @@ struct HubProcess {
 }
 
 impl HubProcess {
-    /// Starts a hub on `listen` over the store in `dir`; returns once it has
-    /// said where it listens (it binds before it says so).
+    /// Starts a hub on `listen` over the SQLite store in `dir`.
     fn start(dir: &Path, listen: &str) -> HubProcess {
+        HubProcess::start_on(
+            dir,
+            listen,
+            &format!("sqlite:{}", dir.join("hub.db").display()),
+        )
+    }
+
+    /// Starts a hub on `listen` over `store`, writing its admin code in
+    /// `dir`; returns once it has said where it listens (it binds before it
+    /// says so).
+    fn start_on(dir: &Path, listen: &str, store: &str) -> HubProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
-            .args(["hub", "serve", "--listen", listen, "--store"])
-            .arg(format!("sqlite:{}", dir.join("hub.db").display()))
+            .args(["hub", "serve", "--listen", listen, "--store", store])
             .arg("--admin-code-file")
             .arg(dir.join("CODE"))
             .stdout(Stdio::piped())
@@ -82,11 +91,22 @@ impl Drop for HubProcess {
 fn team(n: usize) -> Vec<Laptop> {
     let laptops: Vec<Laptop> = (0..n).map(|_| Laptop::new()).collect();
     let invite = laptops[0].file("invite.fbteam");
-    laptops[0].ok(&["team", "init", "--name", "Mekong survey", "--out", &invite, "--label", "A"]);
+    laptops[0].ok(&[
+        "team",
+        "init",
+        "--name",
+        "Mekong survey",
+        "--out",
+        &invite,
+        "--label",
+        "A",
+    ]);
     for (i, l) in laptops.iter().enumerate().skip(1) {
         let request = l.file("request.fbreq");
         let label = format!("laptop {i}");
-        l.ok(&["team", "join", &invite, "--out", &request, "--label", &label]);
+        l.ok(&[
+            "team", "join", &invite, "--out", &request, "--label", &label,
+        ]);
         laptops[0].ok(&["team", "add-device", &request]);
     }
     laptops
@@ -94,7 +114,14 @@ fn team(n: usize) -> Vec<Laptop> {
 
 fn studies(l: &Laptop, n: usize, prefix: &str) {
     for i in 0..n {
-        l.ok(&["study", "add", "--title", &format!("{prefix} {i}"), "--fiscal-year", "2026"]);
+        l.ok(&[
+            "study",
+            "add",
+            "--title",
+            &format!("{prefix} {i}"),
+            "--fiscal-year",
+            "2026",
+        ]);
     }
 }
 
@@ -171,9 +198,19 @@ fn a_hub_killed_and_restarted_or_restored_from_an_older_backup_loses_nothing() {
 }
 
 fn a_enrols_all(hub: &HubProcess, l: &[Laptop]) {
-    l[0].ok(&["hub", "enrol", "--hub", &hub.url(), "--code", &hub.admin_code()]);
+    l[0].ok(&[
+        "hub",
+        "enrol",
+        "--hub",
+        &hub.url(),
+        "--code",
+        &hub.admin_code(),
+    ]);
     for other in &l[1..] {
-        let code = l[0].json(&["hub", "invite"])["code"].as_str().unwrap().to_string();
+        let code = l[0].json(&["hub", "invite"])["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
         other.ok(&["hub", "enrol", "--hub", &hub.url(), "--code", &code]);
     }
 }
@@ -187,4 +224,112 @@ fn copy_db(from: &Path, to: &Path) {
             std::fs::copy(&src, &dst).unwrap();
         }
     }
+}
+
+/// A fresh database on the PostgreSQL server the tests use
+/// (`FIELDBOOK_TEST_POSTGRES`); `None`, loudly, outside CI without one.
+fn postgres_database() -> Option<String> {
+    let Ok(server) = std::env::var("FIELDBOOK_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the hub on PostgreSQL: set FIELDBOOK_TEST_POSTGRES (scripts/test.sh starts one)"
+        );
+        eprintln!(
+            "\n*** SKIPPED: FIELDBOOK_TEST_POSTGRES is not set (scripts/test.sh sets it) ***\n"
+        );
+        return None;
+    };
+    let name = format!("hub_cli_{}_{}", std::process::id(), unique_suffix());
+    let out = Command::new("psql")
+        .args([&server, "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql (postgresql-client) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
+    Some(format!("{base}/{name}"))
+}
+
+#[test]
+fn two_hub_processes_on_one_postgresql_behave_as_one_hub() {
+    let Some(db) = postgres_database() else {
+        return;
+    };
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one = HubProcess::start_on(d1.path(), "127.0.0.1:0", &db);
+    let two = HubProcess::start_on(d2.path(), "127.0.0.1:0", &db);
+    let l = team(2);
+    let (a, b) = (&l[0], &l[1]);
+    // A registers the team through one; codes asked of one work on two.
+    a.ok(&[
+        "hub",
+        "enrol",
+        "--hub",
+        &one.url(),
+        "--code",
+        &one.admin_code(),
+    ]);
+    for (laptop, hub) in [(a, &two), (b, &one), (b, &two)] {
+        let code = a.json(&["hub", "invite"])["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        laptop.ok(&["hub", "enrol", "--hub", &hub.url(), "--code", &code]);
+    }
+    // Each laptop alternates between the two while both edit.
+    for round in 0..3 {
+        studies(a, 2, &format!("A round {round}"));
+        studies(b, 1, &format!("B round {round}"));
+        let (first, second) = if round % 2 == 0 {
+            (&one, &two)
+        } else {
+            (&two, &one)
+        };
+        a.ok(&["sync", "--hub", &first.url()]);
+        b.ok(&["sync", "--hub", &second.url()]);
+    }
+    a.ok(&["sync", "--hub", &two.url()]);
+    assert_eq!(dump(a), dump(b));
+    assert!(dump(a).contains("B round 2 0") && dump(b).contains("A round 2 1"));
+    // The bundles were stored once: both processes count the same.
+    let metric = |hub: &HubProcess| {
+        ureq_free_get(&format!("{}/metrics", hub.url()))
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fieldbook_hub_bundles_stored ")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap()
+    };
+    assert_eq!(metric(&one), metric(&two));
+    assert_eq!(metric(&one), 6);
+}
+
+/// Nanoseconds since the epoch, to name a database no earlier run used.
+fn unique_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// A plain HTTP GET on loopback, without a client library.
+fn ureq_free_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use fieldbook_bundle::roster::RosterEntry;
 use fieldbook_hub_wire::{
     Challenge, EnrolAnswer, EnrolRequest, Frame, FrameReader, Health, HubVv, Invite, PullEnd,
-    PullRequest, PushAnswer, Refusal, Revoked, RosterAnswer, RosterPush, BUNDLE_CONTENT_TYPE,
+    PullRequest, PushAnswer, Refusal, Revoked, RosterAnswer, RosterPush, BUNDLES_HEADER,
+    BUNDLE_CONTENT_TYPE,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -161,14 +162,14 @@ impl HubClient {
     }
 
     /// Pulls what the hub holds beyond `have`, handing each bundle to
-    /// `take` as it arrives whole. `Ok(end)` when the answer ended properly;
+    /// `take` as it arrives whole, with the number the answer brings. `Ok(end)` when the answer ended properly;
     /// a cut answer is an `Unreachable` error after the bundles that arrived.
     pub fn pull(
         &self,
         project: &str,
         have: &BTreeMap<String, u64>,
         max_bytes: u64,
-        take: &mut dyn FnMut(Vec<u8>) -> Result<(), HubError>,
+        take: &mut dyn FnMut(Vec<u8>, usize) -> Result<(), HubError>,
     ) -> Result<PullEnd, HubError> {
         let response = self
             .agent
@@ -178,11 +179,17 @@ impl HubClient {
                 have: have.clone(),
                 max_bytes,
             });
-        let reader: Box<dyn Read> = Box::new(Self::checked(response)?.into_body().into_reader());
+        let response = Self::checked(response)?;
+        let total = response
+            .headers()
+            .get(BUNDLES_HEADER)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .unwrap_or(0);
+        let reader: Box<dyn Read> = Box::new(response.into_body().into_reader());
         let mut frames = FrameReader::new(reader);
         loop {
             match frames.next_frame() {
-                Ok(Some(Frame::Bundle(bytes))) => take(bytes)?,
+                Ok(Some(Frame::Bundle(bytes))) => take(bytes, total)?,
                 Ok(Some(Frame::End(end))) => return Ok(end),
                 Ok(None) => return Err(HubError::Protocol("no end frame".into())),
                 Err(e) => return Err(HubError::Unreachable(format!("the pull was cut: {e}"))),

@@ -2,8 +2,11 @@
 //! local settings: the hub's address, this device's token for it (a secret,
 //! like the device key) and how the last sync went.
 
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
+use std::ops::DerefMut;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
 
 use fieldbook_hub_wire::{enrol_message, EnrolRequest, Invite, TeamAdmin};
 use fieldbook_store::Store;
@@ -37,11 +40,6 @@ fn client(store: &Store, url: Option<&str>) -> Result<HubClient, HubError> {
     };
     let token = tokens(store)?.remove(&url).ok_or(HubError::NotEnrolled)?;
     HubClient::new(&url, Some(token))
-}
-
-/// The hub address this laptop syncs with, if it is enrolled.
-pub fn enrolled_hub(store: &Store) -> Result<Option<String>, HubError> {
-    Ok(store.setting(HUB_URL)?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,8 +101,9 @@ pub fn invite(store: &Store) -> Result<Invite, HubError> {
 pub enum SyncStage {
     /// Sending this laptop's changes: part `done` of `total`.
     Pushing { done: usize, total: usize },
-    /// Bundles received and imported so far.
-    Pulling { bundles: usize },
+    /// Bundles received and imported so far, of those this pull answer
+    /// brings (more answers may follow).
+    Pulling { done: usize, total: usize },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -124,49 +123,90 @@ pub struct SyncOutcome {
     pub refused: Vec<String>,
 }
 
-/// One sync with the hub (`url`, or the enrolled one): the roster first (so
-/// a revocation counts at once), then what the hub lacks, then what this
-/// laptop lacks, until it has everything the hub holds.
+/// How a sync reaches the laptop's store: locked for each local step only,
+/// never across a network call, so the app's editing is never blocked.
+pub trait StoreLock {
+    type Guard<'a>: DerefMut<Target = Store>
+    where
+        Self: 'a;
+    fn lock_store(&self) -> Self::Guard<'_>;
+}
+
+impl StoreLock for Mutex<Store> {
+    type Guard<'a> = MutexGuard<'a, Store>;
+    fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl StoreLock for RefCell<&mut Store> {
+    type Guard<'a>
+        = RefMut<'a, Store>
+    where
+        Self: 'a;
+    fn lock_store(&self) -> RefMut<'_, Store> {
+        RefMut::map(self.borrow_mut(), |s| &mut **s)
+    }
+}
+
+/// One sync with the hub (`url`, or the enrolled one): the roster both ways
+/// (so a revocation counts at once, and this laptop knows every sender),
+/// then what the hub lacks, then what this laptop lacks, until it has
+/// everything the hub holds.
 pub fn sync(
     store: &mut Store,
     url: Option<&str>,
     progress: &dyn Fn(SyncStage),
 ) -> Result<SyncOutcome, HubError> {
-    let result = sync_inner(store, url, progress);
+    sync_shared(&RefCell::new(store), url, progress)
+}
+
+/// [`sync`] for a store others use meanwhile.
+pub fn sync_shared<L: StoreLock>(
+    store: &L,
+    url: Option<&str>,
+    progress: &dyn Fn(SyncStage),
+) -> Result<SyncOutcome, HubError> {
+    let result = sync_steps(store, url, progress);
+    let s = store.lock_store();
     match &result {
         Ok(_) => {
-            store.set_setting(LAST_SYNC, &chrono::Utc::now().to_rfc3339())?;
-            store.clear_setting(LAST_ERROR)?;
+            s.set_setting(LAST_SYNC, &chrono::Utc::now().to_rfc3339())?;
+            s.clear_setting(LAST_ERROR)?;
         }
-        Err(e) => store.set_setting(LAST_ERROR, &e.to_string())?,
+        Err(e) => s.set_setting(LAST_ERROR, &e.to_string())?,
     }
     result
 }
 
-fn sync_inner(
-    store: &mut Store,
+fn sync_steps<L: StoreLock>(
+    store: &L,
     url: Option<&str>,
     progress: &dyn Fn(SyncStage),
 ) -> Result<SyncOutcome, HubError> {
-    let client = client(store, url)?;
-    let m = membership(store)?;
+    let (client, m) = {
+        let s = store.lock_store();
+        (client(&s, url)?, membership(&s)?)
+    };
     let project = m.project_id.as_str();
     let mut outcome = SyncOutcome {
         hub: client.url().to_string(),
         ..SyncOutcome::default()
     };
     let hub_roster = client.push_roster(project, &m.roster)?.roster;
-    store.atomically(|store| fieldbook_sync::learn_roster(store, &hub_roster))?;
+    store
+        .lock_store()
+        .atomically(|s| fieldbook_sync::learn_roster(s, &hub_roster))?;
 
     let hub_vv = client.vv(project)?;
     let export = fieldbook_sync::export(
-        store,
+        &store.lock_store(),
         &Target::Have(hub_vv),
         0,
         &|_| {},
         &AtomicBool::new(false),
     )?;
-    if export.ops > 0 || export.photos > 0 {
+    if export.ops > 0 {
         let total = export.parts.len();
         for (i, part) in export.parts.iter().enumerate() {
             progress(SyncStage::Pushing { done: i, total });
@@ -177,11 +217,11 @@ fn sync_inner(
     }
 
     for _ in 0..MAX_PULL_ROUNDS {
-        let have = store.version_vector()?;
+        let have = store.lock_store().version_vector()?;
         outcome.pull_rounds += 1;
-        let end = client.pull(project, &have, PULL_BYTES, &mut |bytes| {
+        let end = client.pull(project, &have, PULL_BYTES, &mut |bytes, total| {
             outcome.pulled_bundles += 1;
-            match fieldbook_sync::import(store, &bytes) {
+            match fieldbook_sync::import(&mut store.lock_store(), &bytes) {
                 Ok(report) => {
                     outcome.ops_new += report.summary.ops_new;
                     outcome.photos_new += report.photos_new;
@@ -190,13 +230,14 @@ fn sync_inner(
                 Err(e) => outcome.refused.push(e.to_string()),
             }
             progress(SyncStage::Pulling {
-                bundles: outcome.pulled_bundles,
+                done: outcome.pulled_bundles,
+                total,
             });
             Ok(())
         })?;
         // Pull again only while it brings something: bundles this laptop
         // refuses must not make it ask for ever.
-        if !end.more || store.version_vector()? == have {
+        if !end.more || store.lock_store().version_vector()? == have {
             break;
         }
     }

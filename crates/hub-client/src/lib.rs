@@ -11,7 +11,8 @@ use fieldbook_hub_wire::{Refusal, RefusalCode};
 
 pub use http::HubClient;
 pub use laptop::{
-    enrol, enrolled_hub, forget, invite, status, sync, Enrolled, HubStatus, SyncOutcome, SyncStage,
+    enrol, forget, invite, status, sync, sync_shared, Enrolled, HubStatus, StoreLock, SyncOutcome,
+    SyncStage,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use fieldbook_bundle::team::KdfParams;
-use fieldbook_hub::store::SqliteStore;
+use fieldbook_hub::store::{HubStore, PostgresStore, SqliteStore};
 use fieldbook_hub::{Hub, Limits};
 use fieldbook_hub_client::{self as client, HubClient, HubError};
 use fieldbook_hub_wire::RefusalCode;
@@ -28,20 +28,93 @@ struct TestHub {
     _dir: tempfile::TempDir,
 }
 
+/// Where a test hub keeps its data: every test runs on both stores.
+enum Backend {
+    Sqlite,
+    /// A PostgreSQL server's URL; each hub gets a database of its own.
+    Postgres(String),
+}
+
+/// The PostgreSQL server the tests use (`FIELDBOOK_TEST_POSTGRES`, which
+/// `.ci/run` sets after starting one). Outside CI, without one, the
+/// PostgreSQL half is skipped, loudly; in CI it must run.
+fn postgres() -> Option<Backend> {
+    match std::env::var("FIELDBOOK_TEST_POSTGRES") {
+        Ok(url) => Some(Backend::Postgres(url)),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI runs the hub suite on PostgreSQL: set FIELDBOOK_TEST_POSTGRES (scripts/test.sh starts one)")
+        }
+        Err(_) => {
+            eprintln!("\n*** SKIPPED on PostgreSQL: FIELDBOOK_TEST_POSTGRES is not set (scripts/test.sh sets it) ***\n");
+            None
+        }
+    }
+}
+
+/// Runs each named test on a SQLite hub and on a PostgreSQL hub.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(&super::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { if let Some(b) = super::postgres() { super::$name(&b) } } )*
+        }
+    };
+}
+
+on_both_stores!(
+    laptops_enrolled_on_a_hub_converge_without_a_file,
+    a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull,
+    a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges,
+    codes_are_single_use_and_refused_when_wrong,
+    a_device_no_member_enrolled_cannot_enrol,
+    every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on,
+);
+
+/// A fresh, empty database on the PostgreSQL server at `server`; its URL.
+fn fresh_database(server: &str) -> String {
+    let name = format!("hub_test_{}", uuid::Uuid::new_v4().simple());
+    let out = std::process::Command::new("psql")
+        .args([
+            server,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .expect("psql (postgresql-client) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
+    format!("{base}/{name}")
+}
+
 impl TestHub {
-    fn start() -> TestHub {
-        TestHub::with_limits(Limits::default())
+    fn start(backend: &Backend) -> TestHub {
+        TestHub::with_limits(backend, Limits::default())
     }
 
-    fn with_limits(limits: Limits) -> TestHub {
+    fn with_limits(backend: &Backend, limits: Limits) -> TestHub {
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let store = SqliteStore::open(&dir.path().join("hub.db")).unwrap();
-        let hub = Hub::new(Arc::new(store), limits);
+        let store: Arc<dyn HubStore> = match backend {
+            Backend::Sqlite => Arc::new(SqliteStore::open(&dir.path().join("hub.db")).unwrap()),
+            Backend::Postgres(server) => Arc::new(
+                runtime
+                    .block_on(PostgresStore::open(&fresh_database(server)))
+                    .unwrap(),
+            ),
+        };
+        let hub = Hub::new(store, limits);
         let admin_code = runtime.block_on(hub.new_admin_code()).unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -186,9 +259,8 @@ fn assert_same(laptops: &[Laptop]) {
     }
 }
 
-#[test]
-fn laptops_enrolled_on_a_hub_converge_without_a_file() {
-    let hub = TestHub::start();
+fn laptops_enrolled_on_a_hub_converge_without_a_file(backend: &Backend) {
+    let hub = TestHub::start(backend);
     let mut l = team_of(3);
     enrolled(&hub, &l);
     // Each edits offline, then they sync in an order no one planned.
@@ -225,9 +297,8 @@ fn laptops_enrolled_on_a_hub_converge_without_a_file() {
     assert!(status.last_sync.is_some() && status.last_error.is_none());
 }
 
-#[test]
-fn a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull() {
-    let hub = TestHub::start();
+fn a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull(backend: &Backend) {
+    let hub = TestHub::start(backend);
     let mut l = team_of(3);
     enrolled(&hub, &l[..2]);
     // A syncs after every few changes: 30 small pushes, B relays them too.
@@ -252,9 +323,8 @@ fn a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull() {
     assert_same(&l);
 }
 
-#[test]
-fn a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges() {
-    let hub = TestHub::start();
+fn a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges(backend: &Backend) {
+    let hub = TestHub::start(backend);
     let mut l = team_of(3);
     enrolled(&hub, &l[..2]);
     l[0].study("By hub from A");
@@ -298,9 +368,8 @@ fn a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges() {
     assert_same(&l);
 }
 
-#[test]
-fn codes_are_single_use_and_refused_when_wrong() {
-    let hub = TestHub::start();
+fn codes_are_single_use_and_refused_when_wrong(backend: &Backend) {
+    let hub = TestHub::start(backend);
     let l = team_of(3);
     let stranger = team_of(1);
     for bad in [
@@ -324,9 +393,8 @@ fn codes_are_single_use_and_refused_when_wrong() {
     assert_eq!(refused(e), RefusalCode::BadCode);
 }
 
-#[test]
-fn a_device_no_member_enrolled_cannot_enrol() {
-    let hub = TestHub::start();
+fn a_device_no_member_enrolled_cannot_enrol(backend: &Backend) {
+    let hub = TestHub::start(backend);
     let (l, invite) = team_with_invite(3);
     enrolled(&hub, &l[..2]);
     // It opened the invite, but no member enrolled its join request.
@@ -339,13 +407,15 @@ fn a_device_no_member_enrolled_cannot_enrol() {
     client::enrol(&l[2].store, &hub.url, &code).unwrap();
 }
 
-#[test]
-fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on() {
-    let hub = TestHub::with_limits(Limits {
-        max_body_bytes: MAX_BODY,
-        max_blob_bytes: MAX_BLOB,
-        ..Limits::default()
-    });
+fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Backend) {
+    let hub = TestHub::with_limits(
+        backend,
+        Limits {
+            max_body_bytes: MAX_BODY,
+            max_blob_bytes: MAX_BLOB,
+            ..Limits::default()
+        },
+    );
     let mut l = team_of(3);
     enrolled(&hub, &l);
     let project = l[0].project();

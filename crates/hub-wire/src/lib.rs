@@ -15,6 +15,8 @@ pub use frames::{write_frame, Frame, FrameReader, FRAME_BUNDLE, FRAME_END, MAX_F
 pub const BASE: &str = "/v1";
 /// The content type of a pull's answer: frames of bundles, then an end frame.
 pub const BUNDLES_CONTENT_TYPE: &str = "application/x-fieldbook-bundles";
+/// The header of a pull's answer that says how many bundles it brings.
+pub const BUNDLES_HEADER: &str = "fieldbook-bundles";
 /// The content type of a pushed bundle.
 pub const BUNDLE_CONTENT_TYPE: &str = "application/octet-stream";
 

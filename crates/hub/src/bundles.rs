@@ -16,7 +16,7 @@ use axum::Json;
 use fieldbook_bundle::{BundleError, Header};
 use fieldbook_hub_wire::{
     write_frame, HubVv, PullEnd, PullRequest, PushAnswer, RefusalCode, RosterAnswer, RosterPush,
-    BUNDLES_CONTENT_TYPE, FRAME_BUNDLE, FRAME_END,
+    BUNDLES_CONTENT_TYPE, BUNDLES_HEADER, FRAME_BUNDLE, FRAME_END,
 };
 use futures_util::{stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -241,6 +241,7 @@ pub async fn pull(
         bundles: chosen.len() as u32,
         more,
     };
+    let count = chosen.len().to_string();
     // One bundle read from the store at a time, as the client takes them;
     // a storage error cuts the stream before its end frame, and the laptop
     // keeps what arrived whole and pulls again.
@@ -267,7 +268,13 @@ pub async fn pull(
             Ok(Bytes::from(frame))
         }));
     Ok((
-        [(header::CONTENT_TYPE, BUNDLES_CONTENT_TYPE)],
+        [
+            (header::CONTENT_TYPE, BUNDLES_CONTENT_TYPE),
+            (
+                header::HeaderName::from_static(BUNDLES_HEADER),
+                count.as_str(),
+            ),
+        ],
         Body::from_stream(frames),
     )
         .into_response())

@@ -33,7 +33,7 @@ impl IntoResponse for Refused {
 
 impl From<StoreError> for Refused {
     fn from(e: StoreError) -> Refused {
-        tracing::error!("{e}");
+        eprintln!("fieldbook hub: {e}");
         refuse(
             RefusalCode::Unavailable,
             "the hub cannot reach its storage just now; nothing was changed, try again later",

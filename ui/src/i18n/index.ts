@@ -87,3 +87,11 @@ export function formatDateTime(iso: string): string {
     timeStyle: 'short',
   }).format(d);
 }
+
+/** A time of today as hours and minutes (14:02); of another day with its date. */
+export function formatWhen(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  if (d.toDateString() !== new Date().toDateString()) return formatDateTime(iso);
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeStyle: 'short' }).format(d);
+}

@@ -4,6 +4,7 @@
 //! share one database and behave as one hub, so every method is one
 //! transaction and nothing is cached here.
 
+mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use fieldbook_bundle::roster::RosterEntry;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A storage failure: the hub answers `unavailable` and the laptop retries.
