@@ -70,6 +70,9 @@ on_both_stores!(
     codes_are_single_use_and_refused_when_wrong,
     a_device_no_member_enrolled_cannot_enrol,
     every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on,
+    a_pull_cut_mid_stream_keeps_what_arrived_whole_and_resumes,
+    a_push_cut_mid_upload_stores_nothing_and_the_retry_goes_through,
+    a_hub_answering_503_or_hanging_loses_nothing,
 );
 
 /// A fresh, empty database on the PostgreSQL server at `server`; its URL.
@@ -528,4 +531,182 @@ fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Bac
         .unwrap();
     assert_eq!(refused(l[0].sync_err()), RefusalCode::DeclaredTooLarge);
     assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored);
+}
+
+// ------------------------------------------------------------------ faults
+
+/// What the proxy between a laptop and the hub does to each connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Passes everything through.
+    None,
+    /// Passes the hub's answers up to this many bytes, then cuts the connection.
+    CutAnswerAfter(usize),
+    /// Passes the laptop's request up to this many bytes, then cuts it.
+    CutRequestAfter(usize),
+    /// Answers 503 itself.
+    Unavailable,
+    /// Reads the request, answers nothing, and drops it after a while.
+    Hang,
+}
+
+/// A TCP proxy on a loopback port in front of the hub, with a fault that
+/// can be changed between requests.
+struct Proxy {
+    url: String,
+    fault: Arc<std::sync::Mutex<Fault>>,
+}
+
+impl Proxy {
+    fn start(hub_url: &str) -> Proxy {
+        use std::net::{TcpListener, TcpStream};
+        let upstream = hub_url.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fault = Arc::new(std::sync::Mutex::new(Fault::None));
+        let shared = Arc::clone(&fault);
+        std::thread::spawn(move || {
+            for laptop in listener.incoming() {
+                let Ok(laptop) = laptop else { return };
+                let fault = *shared.lock().unwrap();
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let hub = TcpStream::connect(&upstream).unwrap();
+                    relay(laptop, hub, fault);
+                });
+            }
+        });
+        Proxy { url, fault }
+    }
+
+    fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+}
+
+fn relay(laptop: std::net::TcpStream, hub: std::net::TcpStream, fault: Fault) {
+    use std::io::{Read, Write};
+    use std::net::Shutdown;
+    let copy = |mut from: std::net::TcpStream, mut to: std::net::TcpStream, limit: usize| {
+        let mut buf = [0u8; 8192];
+        let mut sent = 0;
+        while sent < limit {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n.min(limit - sent),
+            };
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            sent += n;
+        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    };
+    match fault {
+        Fault::Unavailable | Fault::Hang => {
+            let mut laptop = laptop;
+            let mut buf = [0u8; 4096];
+            let _ = laptop.read(&mut buf);
+            if fault == Fault::Unavailable {
+                let _ = laptop.write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            } else {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+        }
+        _ => {
+            let (answer_limit, request_limit) = match fault {
+                Fault::CutAnswerAfter(n) => (n, usize::MAX),
+                Fault::CutRequestAfter(n) => (usize::MAX, n),
+                _ => (usize::MAX, usize::MAX),
+            };
+            let (l2, h2) = (laptop.try_clone().unwrap(), hub.try_clone().unwrap());
+            let up = std::thread::spawn(move || copy(l2, h2, request_limit));
+            copy(hub, laptop, answer_limit);
+            let _ = up.join();
+        }
+    }
+}
+
+/// A team of two on a hub, B reaching it through a proxy; A has pushed
+/// `pushes` small bundles.
+fn behind_a_proxy(backend: &Backend, pushes: usize) -> (TestHub, Proxy, Vec<Laptop>) {
+    let hub = TestHub::start(backend);
+    let proxy = Proxy::start(&hub.url);
+    let mut l = team_of(2);
+    client::enrol(&l[0].store, &hub.url, &hub.admin_code).unwrap();
+    let code = client::invite(&l[0].store).unwrap().code;
+    client::enrol(&l[1].store, &proxy.url, &code).unwrap();
+    for round in 0..pushes {
+        for k in 0..5 {
+            l[0].study(&format!("Pump house {round}.{k}"));
+        }
+        l[0].sync();
+    }
+    (hub, proxy, l)
+}
+
+fn a_pull_cut_mid_stream_keeps_what_arrived_whole_and_resumes(backend: &Backend) {
+    let (_hub, proxy, mut l) = behind_a_proxy(backend, 30);
+    proxy.set(Fault::CutAnswerAfter(40 << 10));
+    let e = l[1].sync_err();
+    assert!(matches!(e, HubError::Unreachable(_)), "{e}");
+    let got = l[1].store.version_vector().unwrap();
+    let all = l[0].store.version_vector().unwrap();
+    let a = l[0].store.device_id().to_string();
+    let part = got.get(&a).copied().unwrap_or(0);
+    assert!(
+        part > 0 && part < all[&a],
+        "some bundles arrived whole: {part} of {}",
+        all[&a]
+    );
+    proxy.set(Fault::None);
+    let rest = l[1].sync();
+    assert!(rest.refused.is_empty());
+    assert_same(&l);
+}
+
+fn a_push_cut_mid_upload_stores_nothing_and_the_retry_goes_through(backend: &Backend) {
+    let (hub, proxy, mut l) = behind_a_proxy(backend, 1);
+    l[1].sync();
+    for i in 0..400 {
+        l[1].study(&format!("A long survey day, item {i}"));
+    }
+    let stored = hub.metric("fieldbook_hub_bundles_stored");
+    proxy.set(Fault::CutRequestAfter(8 << 10));
+    let e = l[1].sync_err();
+    assert!(matches!(e, HubError::Unreachable(_)), "{e}");
+    assert_eq!(
+        hub.metric("fieldbook_hub_bundles_stored"),
+        stored,
+        "half a bundle is not kept"
+    );
+    proxy.set(Fault::None);
+    assert!(l[1].sync().pushed_ops >= 400, "every study goes through");
+    l[0].sync();
+    assert_same(&l);
+}
+
+fn a_hub_answering_503_or_hanging_loses_nothing(backend: &Backend) {
+    let (_hub, proxy, mut l) = behind_a_proxy(backend, 2);
+    l[1].study("Written while the hub is sick");
+    let before = l[1].store.dump().unwrap();
+    for fault in [Fault::Unavailable, Fault::Hang] {
+        proxy.set(fault);
+        let e = l[1].sync_err();
+        assert!(e.is_transient(), "{e}");
+        assert_eq!(l[1].store.dump().unwrap(), before);
+        let status = client::status(&l[1].store, false).unwrap();
+        assert!(status.last_error.is_some());
+    }
+    proxy.set(Fault::None);
+    l[1].sync();
+    l[0].sync();
+    assert_same(&l);
+    assert!(client::status(&l[1].store, false)
+        .unwrap()
+        .last_error
+        .is_none());
 }
