@@ -226,7 +226,7 @@ fn error_code(e: &HubError) -> &'static str {
         HubError::NotEnrolled => "not_enrolled",
         HubError::BadUrl(_) => "bad_url",
         HubError::Protocol(_) => "protocol",
-        HubError::Sync(_) | HubError::Store(_) => "local",
+        HubError::Sync(_) | HubError::Store(_) | HubError::BadCa => "local",
     }
 }
 
@@ -238,7 +238,9 @@ impl From<HubError> for CommandError {
             HubError::Refused(_) => "hub_refused",
             HubError::NotEnrolled => "not_enrolled",
             HubError::Sync(fieldbook_sync::SyncError::NoTeam) => "no_team",
-            HubError::Store(_) | HubError::Sync(_) | HubError::Protocol(_) => "sync",
+            HubError::Store(_) | HubError::Sync(_) | HubError::Protocol(_) | HubError::BadCa => {
+                "sync"
+            }
         };
         // The form shows an address or code problem under its field.
         let field = match &e {
@@ -263,7 +265,10 @@ pub async fn hub_enrol(
     url: String,
     code: String,
 ) -> CmdResult<HubSyncStatus> {
-    crate::commands::on_store(&state, move |s| fieldbook_hub_client::enrol(s, &url, &code)).await?;
+    crate::commands::on_store(&state, move |s| {
+        fieldbook_hub_client::enrol(s, &url, &code, None)
+    })
+    .await?;
     sync.wake();
     Ok(sync.status())
 }

@@ -43,6 +43,22 @@ pub fn commands() -> [Command; 2] {
                         .help("Also write the admin code to FILE (readable by its owner only)"),
                 )
                 .arg(
+                    Arg::new("tls-cert")
+                        .long("tls-cert")
+                        .value_name("PEM")
+                        .requires("tls-key")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Serve HTTPS with this certificate chain (PEM)"),
+                )
+                .arg(
+                    Arg::new("tls-key")
+                        .long("tls-key")
+                        .value_name("PEM")
+                        .requires("tls-cert")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The certificate's private key (PEM)"),
+                )
+                .arg(
                     Arg::new("insecure-http")
                         .long("insecure-http")
                         .action(ArgAction::SetTrue)
@@ -65,7 +81,14 @@ pub fn commands() -> [Command; 2] {
             Command::new("enrol")
                 .about("Enrol this laptop with a hub, with its admin code or a member's device code")
                 .arg(Arg::new("hub").long("hub").required(true).value_name("URL"))
-                .arg(Arg::new("code").long("code").required(true)),
+                .arg(Arg::new("code").long("code").required(true))
+                .arg(
+                    Arg::new("ca")
+                        .long("ca")
+                        .value_name("PEM")
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The team's own certificate authority, if the hub's certificate is not from a public one"),
+                ),
         )
         .subcommand(
             Command::new("invite")
@@ -101,7 +124,14 @@ pub fn run_hub(sub: &ArgMatches, out: &Output, open: impl Fn() -> Result<Store>)
             let store = open()?;
             let url = m.get_one::<String>("hub").expect("required");
             let code = m.get_one::<String>("code").expect("required");
-            let done = fieldbook_hub_client::enrol(&store, url, code)?;
+            let ca = m
+                .get_one::<PathBuf>("ca")
+                .map(|p| {
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                })
+                .transpose()?;
+            let done = fieldbook_hub_client::enrol(&store, url, code, ca.as_deref())?;
             out.value(&serde_json::to_value(&done)?, |_| {
                 let what = if done.new_team {
                     "registered this team and enrolled this laptop"
@@ -206,10 +236,13 @@ async fn open_store(spec: &str) -> Result<Arc<dyn HubStore>> {
 
 fn serve(m: &ArgMatches) -> Result<()> {
     let listen = *m.get_one::<SocketAddr>("listen").expect("defaulted");
-    if !listen.ip().is_loopback() && !m.get_flag("insecure-http") {
+    let tls = m
+        .get_one::<PathBuf>("tls-cert")
+        .zip(m.get_one::<PathBuf>("tls-key"));
+    if tls.is_none() && !listen.ip().is_loopback() && !m.get_flag("insecure-http") {
         bail!(
             "{listen} is not a loopback address: laptops would send their tokens in the clear. \
-             Serve on 127.0.0.1 behind a TLS proxy, or pass --insecure-http on a network you trust"
+             Give --tls-cert and --tls-key, or pass --insecure-http on a network you trust"
         );
     }
     let mut limits = Limits::default();
@@ -229,14 +262,33 @@ fn serve(m: &ArgMatches) -> Result<()> {
         if let Some(path) = m.get_one::<PathBuf>("admin-code-file") {
             write_secret(path, &code)?;
         }
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
+        let tls = match tls {
+            Some((cert, key)) => Some(fieldbook_hub::tls_config(cert, key).await.with_context(
+                || {
+                    format!(
+                        "cannot use {} and {} for TLS",
+                        cert.display(),
+                        key.display()
+                    )
+                },
+            )?),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(listen)
             .with_context(|| format!("cannot listen on {listen}"))?;
         let bound = listener.local_addr()?;
-        println!("Fieldbook hub listening on http://{bound} (store: {kind})");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("Fieldbook hub listening on {scheme}://{bound} (store: {kind})");
         println!("Admin code (registers one team; use once): {code}");
         std::io::stdout().flush()?;
-        fieldbook_hub::serve(hub, listener, shutdown()).await?;
+        match tls {
+            Some(config) => fieldbook_hub::serve_tls(hub, listener, config, shutdown()).await?,
+            None => {
+                listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                fieldbook_hub::serve(hub, listener, shutdown()).await?
+            }
+        }
         Ok(())
     })
 }

@@ -333,3 +333,82 @@ fn ureq_free_get(url: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[test]
+fn a_hub_serves_https_with_its_certificate_and_laptops_trust_only_the_teams_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.key_pair.serialize_pem()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+        .args(["hub", "serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(format!("sqlite:{}", dir.path().join("hub.db").display()))
+        .arg("--admin-code-file")
+        .arg(dir.path().join("CODE"))
+        .arg("--tls-cert")
+        .arg(&cert_pem)
+        .arg("--tls-key")
+        .arg(&key_pem)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    let hub = HubProcess {
+        child,
+        addr: url.trim_start_matches("https://").to_string(),
+        dir: dir.path().to_path_buf(),
+    };
+    let l = team(2);
+    let ca = cert_pem.display().to_string();
+    // Without the team's CA the certificate is not trusted; over plain HTTP
+    // the TLS port does not answer as a hub.
+    let err = l[0].fails(&["hub", "enrol", "--hub", &url, "--code", &hub.admin_code()]);
+    assert!(err.contains("cannot be reached"), "{err}");
+    let plain = url.replace("https://", "http://");
+    l[0].fails(&["hub", "enrol", "--hub", &plain, "--code", &hub.admin_code()]);
+    l[0].ok(&[
+        "hub",
+        "enrol",
+        "--hub",
+        &url,
+        "--code",
+        &hub.admin_code(),
+        "--ca",
+        &ca,
+    ]);
+    let code = l[0].json(&["hub", "invite"])["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    l[1].ok(&["hub", "enrol", "--hub", &url, "--code", &code, "--ca", &ca]);
+    studies(&l[0], 2, "Over TLS");
+    l[0].ok(&["sync"]);
+    l[1].ok(&["sync"]);
+    assert_eq!(dump(&l[0]), dump(&l[1]));
+}
+
+#[test]
+fn a_hub_refuses_plain_http_off_loopback_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+        .args(["hub", "serve", "--listen", "0.0.0.0:0", "--store"])
+        .arg(format!("sqlite:{}", dir.path().join("hub.db").display()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--tls-cert") && err.contains("--insecure-http"),
+        "{err}"
+    );
+    assert!(!dir.path().join("hub.db").exists(), "nothing was created");
+}

@@ -17,6 +17,9 @@ use crate::{HubClient, HubError};
 
 const HUB_URL: &str = "hub.url";
 const HUB_TOKENS: &str = "hub.tokens";
+/// The team's own certificate authority (PEM) the hub's certificate must
+/// chain to, when it is not one of the public authorities.
+const HUB_CA: &str = "hub.ca";
 const LAST_SYNC: &str = "hub.last_sync";
 const LAST_ERROR: &str = "hub.last_error";
 /// Bytes asked for per pull answer: a few requests catch a laptop up.
@@ -39,7 +42,7 @@ fn client(store: &Store, url: Option<&str>) -> Result<HubClient, HubError> {
         None => store.setting(HUB_URL)?.ok_or(HubError::NotEnrolled)?,
     };
     let token = tokens(store)?.remove(&url).ok_or(HubError::NotEnrolled)?;
-    HubClient::new(&url, Some(token))
+    HubClient::new(&url, Some(token), store.setting(HUB_CA)?.as_deref())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,10 +52,17 @@ pub struct Enrolled {
     pub new_team: bool,
 }
 
-/// Enrols this laptop with the hub at `url` using a one-time `code`.
-pub fn enrol(store: &Store, url: &str, code: &str) -> Result<Enrolled, HubError> {
+/// Enrols this laptop with the hub at `url` using a one-time `code`;
+/// `ca_pem`, the team's certificate authority if the hub's certificate is
+/// not from a public one.
+pub fn enrol(
+    store: &Store,
+    url: &str,
+    code: &str,
+    ca_pem: Option<&str>,
+) -> Result<Enrolled, HubError> {
     let m = membership(store)?;
-    let client = HubClient::new(url, None)?;
+    let client = HubClient::new(url, None, ca_pem)?;
     let challenge = client.challenge()?;
     let signature = sign_as_device(store, &enrol_message(&m.project_id, &m.actor, &challenge))?;
     let answer = client.enrol(&EnrolRequest {
@@ -75,6 +85,10 @@ pub fn enrol(store: &Store, url: &str, code: &str) -> Result<Enrolled, HubError>
         &serde_json::to_string(&all).expect("a map serialises"),
     )?;
     store.set_setting(HUB_URL, client.url())?;
+    match ca_pem {
+        Some(pem) => store.set_setting(HUB_CA, pem)?,
+        None => store.clear_setting(HUB_CA)?,
+    }
     Ok(Enrolled {
         hub: client.url().to_string(),
         new_team: answer.new_team,

@@ -19,6 +19,8 @@ pub use laptop::{
 pub enum HubError {
     #[error("'{0}' is not a hub address: give one like http://127.0.0.1:8443 or https://hub.example.org")]
     BadUrl(String),
+    #[error("the hub's certificate authority file holds no PEM certificate: give the team's CA certificate (BEGIN CERTIFICATE)")]
+    BadCa,
     #[error("this laptop is enrolled with no hub: enrol with `fieldbook hub enrol --hub URL --code CODE` (Settings → Sync → Hub in the app)")]
     NotEnrolled,
     #[error("the hub cannot be reached ({0}); nothing was lost: this laptop syncs when it answers again")]

@@ -133,7 +133,7 @@ impl TestHub {
     }
 
     fn client(&self, token: Option<&str>) -> HubClient {
-        HubClient::new(&self.url, token.map(str::to_string)).unwrap()
+        HubClient::new(&self.url, token.map(str::to_string), None).unwrap()
     }
 
     fn metric(&self, name: &str) -> u64 {
@@ -243,11 +243,15 @@ fn team_with_invite(n: usize) -> (Vec<Laptop>, Vec<u8>) {
 /// A registers the team with the admin code; every other laptop enrols with
 /// a device code A asks for.
 fn enrolled(hub: &TestHub, laptops: &[Laptop]) {
-    let first = client::enrol(&laptops[0].store, &hub.url, &hub.admin_code).unwrap();
+    let first = client::enrol(&laptops[0].store, &hub.url, &hub.admin_code, None).unwrap();
     assert!(first.new_team);
     for l in &laptops[1..] {
         let code = client::invite(&laptops[0].store).unwrap().code;
-        assert!(!client::enrol(&l.store, &hub.url, &code).unwrap().new_team);
+        assert!(
+            !client::enrol(&l.store, &hub.url, &code, None)
+                .unwrap()
+                .new_team
+        );
     }
 }
 
@@ -316,7 +320,7 @@ fn a_laptop_offline_the_whole_time_joins_last_and_catches_up_in_one_pull(backend
         }
     }
     let code = client::invite(&l[0].store).unwrap().code;
-    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+    client::enrol(&l[2].store, &hub.url, &code, None).unwrap();
     let late = l[2].sync();
     assert!(late.refused.is_empty(), "{:?}", late.refused);
     assert_eq!(late.pull_rounds, 1, "one request brings it all");
@@ -365,7 +369,7 @@ fn a_laptop_that_syncs_half_by_hub_and_half_by_usb_converges(backend: &Backend) 
     assert_same(&l);
     // Later C enrols too, and receives nothing twice.
     let code = client::invite(&l[0].store).unwrap().code;
-    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+    client::enrol(&l[2].store, &hub.url, &code, None).unwrap();
     let c = l[2].sync();
     assert_eq!(c.ops_new, 0);
     assert_same(&l);
@@ -380,19 +384,19 @@ fn codes_are_single_use_and_refused_when_wrong(backend: &Backend) {
         "fbh1-000000000000-00000000000000000000000000000000",
         "not a code",
     ] {
-        let e = client::enrol(&l[0].store, &hub.url, bad).unwrap_err();
+        let e = client::enrol(&l[0].store, &hub.url, bad, None).unwrap_err();
         assert_eq!(refused(e), RefusalCode::BadCode, "{bad}");
     }
-    client::enrol(&l[0].store, &hub.url, &hub.admin_code).unwrap();
+    client::enrol(&l[0].store, &hub.url, &hub.admin_code, None).unwrap();
     // The admin code registered A's team; it registers no other.
-    let e = client::enrol(&stranger[0].store, &hub.url, &hub.admin_code).unwrap_err();
+    let e = client::enrol(&stranger[0].store, &hub.url, &hub.admin_code, None).unwrap_err();
     assert_eq!(refused(e), RefusalCode::BadCode);
     // A device code is for one device of A's team, once.
     let code = client::invite(&l[0].store).unwrap().code;
-    let e = client::enrol(&stranger[0].store, &hub.url, &code).unwrap_err();
+    let e = client::enrol(&stranger[0].store, &hub.url, &code, None).unwrap_err();
     assert_eq!(refused(e), RefusalCode::WrongTeam);
-    client::enrol(&l[1].store, &hub.url, &code).unwrap();
-    let e = client::enrol(&l[2].store, &hub.url, &code).unwrap_err();
+    client::enrol(&l[1].store, &hub.url, &code, None).unwrap();
+    let e = client::enrol(&l[2].store, &hub.url, &code, None).unwrap_err();
     assert_eq!(refused(e), RefusalCode::BadCode);
 }
 
@@ -404,10 +408,10 @@ fn a_device_no_member_enrolled_cannot_enrol(backend: &Backend) {
     let outsider = Laptop::new();
     sync::join(&outsider.store, &invite, PASS, "outsider").unwrap();
     let code = client::invite(&l[0].store).unwrap().code;
-    let e = client::enrol(&outsider.store, &hub.url, &code).unwrap_err();
+    let e = client::enrol(&outsider.store, &hub.url, &code, None).unwrap_err();
     assert_eq!(refused(e), RefusalCode::NotAMember);
     // The refusal did not spend the code: a member device enrols with it.
-    client::enrol(&l[2].store, &hub.url, &code).unwrap();
+    client::enrol(&l[2].store, &hub.url, &code, None).unwrap();
 }
 
 fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Backend) {
@@ -636,9 +640,9 @@ fn behind_a_proxy(backend: &Backend, pushes: usize) -> (TestHub, Proxy, Vec<Lapt
     let hub = TestHub::start(backend);
     let proxy = Proxy::start(&hub.url);
     let mut l = team_of(2);
-    client::enrol(&l[0].store, &hub.url, &hub.admin_code).unwrap();
+    client::enrol(&l[0].store, &hub.url, &hub.admin_code, None).unwrap();
     let code = client::invite(&l[0].store).unwrap().code;
-    client::enrol(&l[1].store, &proxy.url, &code).unwrap();
+    client::enrol(&l[1].store, &proxy.url, &code, None).unwrap();
     for round in 0..pushes {
         for k in 0..5 {
             l[0].study(&format!("Pump house {round}.{k}"));

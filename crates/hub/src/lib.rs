@@ -186,3 +186,38 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
 }
+
+pub use axum_server::tls_rustls::RustlsConfig as TlsConfig;
+
+/// The TLS (rustls) setup from a PEM certificate chain and private key.
+pub async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<TlsConfig> {
+    // One process-wide crypto provider; a second install is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    TlsConfig::from_pem_file(cert, key).await
+}
+
+/// [`serve`] over TLS.
+pub async fn serve_tls(
+    hub: Arc<Hub>,
+    listener: std::net::TcpListener,
+    config: TlsConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    listener.set_nonblocking(true)?;
+    axum_server::from_tcp_rustls(listener, config)?
+        .handle(handle)
+        .serve(
+            hub.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+}

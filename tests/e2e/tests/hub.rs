@@ -53,7 +53,7 @@ fn team_on_hub(
     for part in sync::export(&a, &Target::All, 0, &|_| {}, &AtomicBool::new(false))?.parts {
         sync::import(&mut b, &part)?;
     }
-    fieldbook_hub_client::enrol(&a, url, admin_code)?;
+    fieldbook_hub_client::enrol(&a, url, admin_code, None)?;
     Ok(fieldbook_hub_client::invite(&a)?.code)
 }
 
