@@ -10,7 +10,7 @@ use crate::format::{self, SEC_BLOB, SEC_CHECKPOINTS, SEC_OPS};
 use crate::keys::{fingerprint, verify, DeviceStatus, KeyRing, MemKeyRing, ProjectKey};
 use crate::model::{checkpoint_message, Blob, Bundle, Checkpoint, Header, Limits};
 use crate::roster::{candidate_keys, Admin, RosterEntry};
-use crate::verify::{check_header, check_op, ops_in, sig_bytes};
+use crate::verify::{check_header, check_op, ops_in, sig_bytes, MAX_ROSTER_ENTRIES};
 
 /// The header of a bundle file, read without any key and **not verified**:
 /// for `fieldbook bundle inspect` and for showing what a file is before
@@ -20,8 +20,18 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, BundleError> {
     parse_header(pre.header)
 }
 
+/// The header's JSON, with a roster no longer than a team's can be: every
+/// reader merges it into its own before it can check a signature.
 fn parse_header(bytes: &[u8]) -> Result<Header, BundleError> {
-    serde_json::from_slice(bytes).map_err(|e| BundleError::Schema(format!("header: {e}")))
+    let header: Header =
+        serde_json::from_slice(bytes).map_err(|e| BundleError::Schema(format!("header: {e}")))?;
+    if header.roster.len() > MAX_ROSTER_ENTRIES {
+        return Err(BundleError::Schema(format!(
+            "the roster lists {} entries, more than the {MAX_ROSTER_ENTRIES} a team can have",
+            header.roster.len()
+        )));
+    }
+    Ok(header)
 }
 
 fn status(keys: &dyn KeyRing, actor: &str) -> Result<[u8; 32], BundleError> {

@@ -263,6 +263,8 @@ pub fn import_reporting(
     let limits = Limits::default();
     let header = fieldbook_bundle::inspect(bytes)?;
     let all = roster_with(store, &header.roster)?;
+    // Most bundles (every one a hub pull brings) teach no new entry.
+    let teaches = all.len() > roster(store)?.len();
     // The file is signed by the key its sender goes by (here, or in the
     // roster it carries) before any roster signature is checked.
     fieldbook_bundle::read_header_by_roster(bytes, &t.key.key_id(), &admin(store)?, &all, &limits)?;
@@ -273,7 +275,7 @@ pub fn import_reporting(
     let trust = team_trust(store, &all)?;
     let bundle = match fieldbook_bundle::read(bytes, &t.key, &trust, &limits) {
         Err(e @ BundleError::RevokedDevice { .. }) => {
-            if all.len() > roster(store)?.len() {
+            if teaches {
                 store.atomically(|store| learn(store, &trust, &all))?;
             }
             return Err(e.into());
@@ -307,7 +309,9 @@ pub fn import_reporting(
     // The ops and what the bundle taught, in one transaction.
     let summary = store.atomically(|store| {
         let summary = store.import_verified_ops(&bundle.ops)?;
-        learn(store, &trust, &all)?;
+        if teaches {
+            learn(store, &trust, &all)?;
+        }
         for c in &bundle.checkpoints {
             store.save_checkpoint(&StoredCheckpoint {
                 actor: c.actor.clone(),

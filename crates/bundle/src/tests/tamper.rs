@@ -775,9 +775,15 @@ fn a_roster_longer_than_any_team_is_refused_before_it_is_walked() {
         )
     });
     c.header.roster = vec![entry; 4097];
-    let e = err(read(&c.encode(&t.project, &t.a), &t));
+    let bytes = c.encode(&t.project, &t.a);
+    let e = err(read(&bytes, &t));
     assert!(
         matches!(&e, BundleError::Schema(m) if m.contains("4097")),
         "{e:?}"
     );
+    // Even unverified, before anyone merges it into a roster.
+    assert!(matches!(
+        crate::inspect(&bytes),
+        Err(BundleError::Schema(_))
+    ));
 }

@@ -1,8 +1,10 @@
-//! The embedded store: one SQLite file (WAL), one connection behind a
-//! mutex, each call on tokio's blocking pool.
+//! The embedded store: one SQLite file (WAL), one writing connection and a
+//! few reading ones (WAL lets readers go on while a push commits), each call
+//! on tokio's blocking pool.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -22,32 +24,66 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Reading connections: pulls stream bundles while others push.
+const READERS: usize = 4;
+
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating) the hub database at `path`. A database
     /// of a newer hub is refused, never touched.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        migrate(&mut conn)?;
+        let connect = || -> Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(conn)
+        };
+        let mut writer = connect()?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let r = connect()?;
+                r.pragma_update(None, "query_only", "ON")?;
+                Ok(Mutex::new(r))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
         })
     }
 
+    /// Runs `f` on the writing connection.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let conn = Arc::clone(&self.conn);
+        let conn = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError(format!("store task: {e}")))?
+    }
+
+    /// Runs `f` on a reading connection (each in turn).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let readers = Arc::clone(&self.readers);
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = readers[i].lock().unwrap_or_else(|p| p.into_inner());
             f(&mut conn)
         })
         .await
@@ -112,7 +148,7 @@ impl HubStore for SqliteStore {
 
     async fn code(&self, id: &str) -> Result<Option<CodeRow>> {
         let id = id.to_string();
-        self.run(move |c| {
+        self.read(move |c| {
             let row = c
                 .query_row(
                     "SELECT kind, hash, project_id, expires_at, spent_at IS NOT NULL FROM code WHERE id = ?1",
@@ -170,7 +206,7 @@ impl HubStore for SqliteStore {
 
     async fn team(&self, project_id: &str) -> Result<Option<TeamRow>> {
         let project_id = project_id.to_string();
-        self.run(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 "SELECT project_id, project_key_id, admin_actor, admin_key FROM team WHERE project_id = ?1",
                 [project_id],
@@ -190,7 +226,7 @@ impl HubStore for SqliteStore {
 
     async fn roster(&self, project_id: &str) -> Result<Vec<RosterEntry>> {
         let project_id = project_id.to_string();
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT entry FROM roster_entry WHERE project_id = ?1 ORDER BY rowid",
             )?;
@@ -247,7 +283,7 @@ impl HubStore for SqliteStore {
 
     async fn token(&self, hash: &str) -> Result<Option<TokenRow>> {
         let hash = hash.to_string();
-        self.run(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 "SELECT project_id, actor, revoked_at IS NOT NULL FROM token WHERE hash = ?1",
                 [hash],
@@ -332,7 +368,7 @@ impl HubStore for SqliteStore {
     ) -> Result<Vec<StoredRange>> {
         let (project_id, exclude) = (project_id.to_string(), exclude.to_string());
         let have = serde_json::to_string(have).expect("a vv serialises");
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT r.bundle_seq, b.size, r.actor, r.from_seq, r.to_seq
                  FROM bundle_range r
@@ -358,7 +394,7 @@ impl HubStore for SqliteStore {
 
     async fn all_ranges(&self, project_id: &str) -> Result<Vec<(String, u64, u64)>> {
         let project_id = project_id.to_string();
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT actor, from_seq, to_seq FROM bundle_range WHERE project_id = ?1
                  ORDER BY actor, from_seq",
@@ -376,7 +412,7 @@ impl HubStore for SqliteStore {
     }
 
     async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>> {
-        self.run(move |c| {
+        self.read(move |c| {
             Ok(
                 c.query_row("SELECT bytes FROM bundle WHERE seq = ?1", [seq], |r| {
                     r.get(0)
@@ -387,7 +423,7 @@ impl HubStore for SqliteStore {
     }
 
     async fn totals(&self) -> Result<Totals> {
-        self.run(|c| {
+        self.read(|c| {
             Ok(c.query_row(
                 "SELECT (SELECT count(*) FROM bundle), (SELECT coalesce(sum(size), 0) FROM bundle),
                         (SELECT count(*) FROM team)",
