@@ -73,6 +73,7 @@ on_both_stores!(
     a_pull_cut_mid_stream_keeps_what_arrived_whole_and_resumes,
     a_push_cut_mid_upload_stores_nothing_and_the_retry_goes_through,
     a_hub_answering_503_or_hanging_loses_nothing,
+    pushes_over_the_rate_or_declaring_too_many_changes_are_refused,
 );
 
 /// A fresh, empty database on the PostgreSQL server at `server`; its URL.
@@ -535,6 +536,48 @@ fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Bac
         .unwrap();
     assert_eq!(refused(l[0].sync_err()), RefusalCode::DeclaredTooLarge);
     assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored);
+}
+
+fn pushes_over_the_rate_or_declaring_too_many_changes_are_refused(backend: &Backend) {
+    let hub = TestHub::with_limits(
+        backend,
+        Limits {
+            pushes_per_minute: 3,
+            max_ops: 50,
+            ..Limits::default()
+        },
+    );
+    let mut l = team_of(2);
+    enrolled(&hub, &l);
+    let project = l[0].project();
+    let a = hub.client(Some(&l[0].token()));
+    // 10 studies are 50 changes: at the cap, taken.
+    for i in 0..10 {
+        l[0].study(&format!("Within the cap {i}"));
+    }
+    assert!(!a.push(&project, &l[0].bundle()).unwrap().duplicate);
+    // One more change and the header declares more than the hub takes.
+    l[0].study("Over the cap");
+    assert_eq!(
+        refused(a.push(&project, &l[0].bundle()).unwrap_err()),
+        RefusalCode::DeclaredTooLarge
+    );
+    // The third push this minute is the last one allowed; the fourth waits.
+    assert_eq!(
+        refused(a.push(&project, b"not even read").unwrap_err()),
+        RefusalCode::BadBundle
+    );
+    let e = a.push(&project, b"not even read").unwrap_err();
+    assert_eq!(refused(e), RefusalCode::RateLimited);
+    assert!(HubError::Refused(fieldbook_hub_wire::Refusal {
+        code: RefusalCode::RateLimited,
+        message: String::new()
+    })
+    .is_transient());
+    // Another laptop is not held back by A's rate.
+    l[1].study("B is not limited");
+    let b = hub.client(Some(&l[1].token()));
+    assert!(!b.push(&project, &l[1].bundle()).unwrap().duplicate);
 }
 
 // ------------------------------------------------------------------ faults
