@@ -253,7 +253,13 @@ fn serve(m: &ArgMatches) -> Result<()> {
         limits.max_body_bytes = *n;
     }
     let spec = m.get_one::<String>("store").expect("required");
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the hub's runtime")?;
+    // The SQLite store has 5 connections: more blocking threads than a few
+    // times that would only wait on them, each holding its own memory.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+        .context("cannot start the hub's runtime")?;
     runtime.block_on(async {
         let store = open_store(spec).await?;
         let kind = store.kind();
