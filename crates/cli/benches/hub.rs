@@ -374,7 +374,14 @@ fn main() {
         .unwrap()
         .as_secs();
     let pg = std::env::var("FIELDBOOK_TEST_POSTGRES").ok();
+    // `cargo bench -p fieldbook-cli --bench hub -- load` runs the load only.
+    let only: Vec<String> = std::env::args()
+        .filter(|a| a == "load" || a == "join")
+        .collect();
     for (what, run) in [("load", 0), ("join", 1)] {
+        if !only.is_empty() && !only.iter().any(|o| o == what) {
+            continue;
+        }
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite:{}", dir.path().join("hub.db").display());
         match run {

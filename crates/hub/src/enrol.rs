@@ -15,7 +15,7 @@ use fieldbook_hub_wire::{
 
 use crate::member::{standing, with_entries};
 use crate::refusal::{refuse, Answer, Refused};
-use crate::secrets::{new_challenge, new_code, new_token, parse_code, secret_matches, token_hash};
+use crate::secrets::{new_challenge, new_code, new_token, parse_code, token_hash};
 use crate::store::{CodeKind, CodeRow, EnrolOutcome, Enrolment, TeamRow};
 use crate::{now, Hub, CHALLENGE_SECONDS};
 
@@ -55,11 +55,7 @@ pub async fn enrol(
     if code.expires_at < now() {
         return Err(bad_code("that code has expired"));
     }
-    let hash = code.hash.clone();
-    let matches = tokio::task::spawn_blocking(move || secret_matches(&secret, &hash))
-        .await
-        .unwrap_or(false);
-    if !matches {
+    if !hub.argon2.verify(secret, code.hash.clone()).await {
         return Err(bad_code("wrong code"));
     }
     let team = match code.kind {
@@ -136,13 +132,14 @@ pub async fn invite(
 ) -> Answer<Json<Invite>> {
     let member = hub.member(&headers, &project).await?;
     let code = new_code();
+    let hash = hub.argon2.hash(code.secret).await;
     let expires_at = now() + hub.limits.device_code_seconds;
     hub.store
         .add_code(
             &code.id,
             CodeRow {
                 kind: CodeKind::Device,
-                hash: code.hash,
+                hash,
                 project_id: Some(member.team.project_id),
                 expires_at,
                 spent: false,

@@ -75,10 +75,13 @@ pub struct Hub {
     store: Arc<dyn HubStore>,
     limits: Limits,
     metrics: Metrics,
-    /// Each team's trust, by the number of roster entries it was decided
-    /// over (entries are only ever added, so the count names the set).
-    trust: Mutex<HashMap<String, (usize, Arc<Trust>)>>,
+    /// Teams decided, by a hash of the roster and team they came from.
+    trust: Mutex<HashMap<[u8; 32], Arc<Trust>>>,
+    /// Each team's trust from its stored roster, by the number of stored
+    /// entries (a set that only grows, so the number names it).
+    stored: Mutex<HashMap<String, (usize, Arc<Trust>)>>,
     pushes: DefaultKeyedRateLimiter<String>,
+    argon2: secrets::Argon2Worker,
 }
 
 impl Hub {
@@ -90,18 +93,21 @@ impl Hub {
             limits,
             metrics: Metrics::default(),
             trust: Mutex::new(HashMap::new()),
+            stored: Mutex::new(HashMap::new()),
+            argon2: secrets::Argon2Worker::start(),
         })
     }
 
     /// A fresh one-time admin code (it registers one team), stored hashed.
     pub async fn new_admin_code(&self) -> Result<String, store::StoreError> {
         let code = secrets::new_code();
+        let hash = self.argon2.hash(code.secret).await;
         self.store
             .add_code(
                 &code.id,
                 CodeRow {
                     kind: CodeKind::Admin,
-                    hash: code.hash,
+                    hash,
                     project_id: None,
                     expires_at: now() + ADMIN_CODE_SECONDS,
                     spent: false,

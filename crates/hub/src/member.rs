@@ -8,11 +8,15 @@ use axum::http::HeaderMap;
 use fieldbook_bundle::roster::{trust, Admin, RosterEntry, Trust};
 use fieldbook_bundle::{DeviceStatus, KeyRing};
 use fieldbook_hub_wire::RefusalCode;
+use sha2::{Digest, Sha256};
 
 use crate::refusal::{refuse, Answer, Refused};
 use crate::secrets::token_hash;
 use crate::store::TeamRow;
 use crate::Hub;
+
+/// Teams decided at most, before the memory of them starts again.
+const TRUST_KEPT: usize = 256;
 
 pub struct Member {
     pub team: TeamRow,
@@ -35,13 +39,19 @@ pub fn admin_of(team: &TeamRow) -> Option<Admin> {
 }
 
 impl Hub {
-    /// The team `project_id` as its roster `entries` make it.
+    /// The team as the roster `entries` make it (the stored ones with what a
+    /// request brings), remembered by a hash of everything it was decided from.
     pub(crate) fn trust_over(&self, team: &TeamRow, entries: &[RosterEntry]) -> Answer<Arc<Trust>> {
-        let mut cache = self.trust.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((n, t)) = cache.get(&team.project_id) {
-            if *n == entries.len() {
-                return Ok(Arc::clone(t));
-            }
+        let mut h = Sha256::new();
+        h.update(team.project_id.as_bytes());
+        h.update([0]);
+        h.update(team.admin_actor.as_bytes());
+        h.update(team.admin_key.as_bytes());
+        h.update(serde_json::to_vec(entries).expect("roster entries serialise"));
+        let key: [u8; 32] = h.finalize().into();
+        let mut decided = self.trust.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = decided.get(&key) {
+            return Ok(Arc::clone(t));
         }
         let admin = admin_of(team).ok_or_else(|| {
             refuse(
@@ -50,7 +60,34 @@ impl Hub {
             )
         })?;
         let t = Arc::new(trust(&team.project_id, &admin, entries));
-        cache.insert(team.project_id.clone(), (entries.len(), Arc::clone(&t)));
+        if decided.len() >= TRUST_KEPT {
+            decided.clear();
+        }
+        decided.insert(key, Arc::clone(&t));
+        Ok(t)
+    }
+
+    /// The team as its stored roster makes it. The stored entries are a set
+    /// that only grows, so their number names them: the roster is read and
+    /// decided again only when it has grown.
+    async fn stored_trust(&self, team: &TeamRow) -> Answer<Arc<Trust>> {
+        let n = self.store.roster_len(&team.project_id).await?;
+        let known = self
+            .stored
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&team.project_id)
+            .filter(|(len, _)| *len == n)
+            .map(|(_, t)| Arc::clone(t));
+        if let Some(t) = known {
+            return Ok(t);
+        }
+        let entries = self.store.roster(&team.project_id).await?;
+        let t = self.trust_over(team, &entries)?;
+        self.stored
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(team.project_id.clone(), (entries.len(), Arc::clone(&t)));
         Ok(t)
     }
 
@@ -89,7 +126,7 @@ impl Hub {
             ));
         }
         let team = self.team(project_id).await?;
-        let trust = self.trust_over(&team, &self.store.roster(project_id).await?)?;
+        let trust = self.stored_trust(&team).await?;
         standing(&trust, &row.actor)?;
         Ok(Member {
             team,

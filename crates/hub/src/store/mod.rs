@@ -153,6 +153,8 @@ pub trait HubStore: Send + Sync {
 
     async fn team(&self, project_id: &str) -> Result<Option<TeamRow>>;
     async fn roster(&self, project_id: &str) -> Result<Vec<RosterEntry>>;
+    /// How many roster entries are stored for the team.
+    async fn roster_len(&self, project_id: &str) -> Result<usize>;
     /// Adds the entries the hub lacks; returns how many were new.
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize>;
 

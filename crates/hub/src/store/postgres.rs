@@ -210,6 +210,20 @@ impl HubStore for PostgresStore {
             .collect()
     }
 
+    async fn roster_len(&self, project_id: &str) -> Result<usize> {
+        let n: i64 = self
+            .pool
+            .get()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM roster_entry WHERE project_id = $1",
+                &[&project_id],
+            )
+            .await?
+            .get(0);
+        Ok(n as usize)
+    }
+
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;

@@ -239,6 +239,18 @@ impl HubStore for SqliteStore {
         .await
     }
 
+    async fn roster_len(&self, project_id: &str) -> Result<usize> {
+        let project_id = project_id.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM roster_entry WHERE project_id = ?1",
+                [project_id],
+                |r| r.get::<_, i64>(0),
+            )? as usize)
+        })
+        .await
+    }
+
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize> {
         let (project_id, entries) = (project_id.to_string(), entries.to_vec());
         self.run(move |c| {
