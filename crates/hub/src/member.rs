@@ -67,11 +67,10 @@ impl Hub {
         Ok(t)
     }
 
-    /// The team as its stored roster makes it. The stored entries are a set
-    /// that only grows, so their number names them: the roster is read and
-    /// decided again only when it has grown.
-    async fn stored_trust(&self, team: &TeamRow) -> Answer<Arc<Trust>> {
-        let n = self.store.roster_len(&team.project_id).await?;
+    /// The team as its stored roster (of `n` entries) makes it. The stored
+    /// entries are a set that only grows, so their number names them: the
+    /// roster is read and decided again only when it has grown.
+    async fn stored_trust(&self, team: &TeamRow, n: usize) -> Answer<Arc<Trust>> {
         let known = self
             .stored
             .lock()
@@ -119,17 +118,16 @@ impl Hub {
                 "this laptop's hub token was revoked: enrol again with a new code from a team member (`fieldbook hub invite`)",
             ));
         }
-        if row.project_id != project_id {
+        if row.team.project_id != project_id {
             return Err(refuse(
                 RefusalCode::WrongTeam,
                 "this token is for another team on this hub",
             ));
         }
-        let team = self.team(project_id).await?;
-        let trust = self.stored_trust(&team).await?;
+        let trust = self.stored_trust(&row.team, row.roster_len).await?;
         standing(&trust, &row.actor)?;
         Ok(Member {
-            team,
+            team: row.team,
             actor: row.actor,
         })
     }

@@ -91,10 +91,13 @@ pub enum EnrolOutcome {
 }
 
 #[derive(Debug, Clone)]
+/// A token's device with its team and how many roster entries the team has
+/// stored: what every authenticated request needs, in one round trip.
 pub struct TokenRow {
-    pub project_id: String,
+    pub team: TeamRow,
     pub actor: String,
     pub revoked: bool,
+    pub roster_len: usize,
 }
 
 /// A bundle part to keep, with what its verified header says.
@@ -153,8 +156,6 @@ pub trait HubStore: Send + Sync {
 
     async fn team(&self, project_id: &str) -> Result<Option<TeamRow>>;
     async fn roster(&self, project_id: &str) -> Result<Vec<RosterEntry>>;
-    /// How many roster entries are stored for the team.
-    async fn roster_len(&self, project_id: &str) -> Result<usize>;
     /// Adds the entries the hub lacks; returns how many were new.
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize>;
 

@@ -210,20 +210,6 @@ impl HubStore for PostgresStore {
             .collect()
     }
 
-    async fn roster_len(&self, project_id: &str) -> Result<usize> {
-        let n: i64 = self
-            .pool
-            .get()
-            .await?
-            .query_one(
-                "SELECT count(*) FROM roster_entry WHERE project_id = $1",
-                &[&project_id],
-            )
-            .await?
-            .get(0);
-        Ok(n as usize)
-    }
-
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
@@ -272,14 +258,24 @@ impl HubStore for PostgresStore {
             .get()
             .await?
             .query_opt(
-                "SELECT project_id, actor, revoked_at IS NOT NULL FROM token WHERE hash = $1",
+                "SELECT t.project_id, t.actor, t.revoked_at IS NOT NULL,
+                        m.project_key_id, m.admin_actor, m.admin_key,
+                        (SELECT count(*) FROM roster_entry e WHERE e.project_id = t.project_id)
+                 FROM token t JOIN team m ON m.project_id = t.project_id
+                 WHERE t.hash = $1",
                 &[&hash],
             )
             .await?;
         Ok(row.map(|r| TokenRow {
-            project_id: r.get(0),
+            team: TeamRow {
+                project_id: r.get(0),
+                project_key_id: r.get(3),
+                admin_actor: r.get(4),
+                admin_key: r.get(5),
+            },
             actor: r.get(1),
             revoked: r.get(2),
+            roster_len: r.get::<_, i64>(6) as usize,
         }))
     }
 

@@ -239,18 +239,6 @@ impl HubStore for SqliteStore {
         .await
     }
 
-    async fn roster_len(&self, project_id: &str) -> Result<usize> {
-        let project_id = project_id.to_string();
-        self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT count(*) FROM roster_entry WHERE project_id = ?1",
-                [project_id],
-                |r| r.get::<_, i64>(0),
-            )? as usize)
-        })
-        .await
-    }
-
     async fn add_roster(&self, project_id: &str, entries: &[RosterEntry]) -> Result<usize> {
         let (project_id, entries) = (project_id.to_string(), entries.to_vec());
         self.run(move |c| {
@@ -297,13 +285,23 @@ impl HubStore for SqliteStore {
         let hash = hash.to_string();
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT project_id, actor, revoked_at IS NOT NULL FROM token WHERE hash = ?1",
+                "SELECT t.project_id, t.actor, t.revoked_at IS NOT NULL,
+                        m.project_key_id, m.admin_actor, m.admin_key,
+                        (SELECT count(*) FROM roster_entry e WHERE e.project_id = t.project_id)
+                 FROM token t JOIN team m ON m.project_id = t.project_id
+                 WHERE t.hash = ?1",
                 [hash],
                 |r| {
                     Ok(TokenRow {
-                        project_id: r.get(0)?,
+                        team: TeamRow {
+                            project_id: r.get(0)?,
+                            project_key_id: r.get(3)?,
+                            admin_actor: r.get(4)?,
+                            admin_key: r.get(5)?,
+                        },
                         actor: r.get(1)?,
                         revoked: r.get(2)?,
+                        roster_len: r.get::<_, i64>(6)? as usize,
                     })
                 },
             )
