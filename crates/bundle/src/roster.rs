@@ -7,10 +7,11 @@
 //! holding the same entries sees the same team.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::unhex;
+use crate::crypto::{sha256, unhex};
 use crate::keys::{verify, DeviceKey, DeviceStatus, KeyRing};
 use crate::team::Member;
 
@@ -239,5 +240,45 @@ pub fn trust(project_id: &str, admin: &Admin, roster: &[RosterEntry]) -> Trust {
         accepted,
         active,
         revoked,
+    }
+}
+
+/// Teams already decided, each remembered by a hash of everything it was
+/// decided from (project, first device, every entry whole). Deciding checks
+/// every roster signature; a laptop importing the hundreds of bundles a hub
+/// pull brings, or a hub answering every request, would otherwise check
+/// the same roster again each time. Keeps the `kept` most recent.
+pub struct TrustMemo {
+    kept: usize,
+    decided: Mutex<Vec<([u8; 32], Arc<Trust>)>>,
+}
+
+impl TrustMemo {
+    pub const fn new(kept: usize) -> TrustMemo {
+        TrustMemo {
+            kept,
+            decided: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// [`trust`], remembered.
+    pub fn trust(&self, project_id: &str, admin: &Admin, roster: &[RosterEntry]) -> Arc<Trust> {
+        let mut from = project_id.as_bytes().to_vec();
+        from.push(0);
+        from.extend_from_slice(admin.actor.as_bytes());
+        from.push(0);
+        from.extend_from_slice(&admin.key);
+        from.extend(serde_json::to_vec(roster).expect("roster entries serialise"));
+        let key = sha256(&from);
+        let mut decided = self.decided.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, t)) = decided.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(t);
+        }
+        let t = Arc::new(trust(project_id, admin, roster));
+        if decided.len() >= self.kept.max(1) {
+            decided.remove(0);
+        }
+        decided.push((key, Arc::clone(&t)));
+        t
     }
 }

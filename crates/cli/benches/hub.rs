@@ -269,15 +269,7 @@ fn load(label: &str, store_spec: &str, dir: &Path, photo: &[u8]) {
     let hub_vv = client.vv(&project).unwrap();
     let mine = stores[0].version_vector().unwrap();
     assert_eq!(hub_vv, mine, "the hub holds every change");
-    let metrics = ureq_get(&format!("{}/metrics", hub.url));
-    let stored: u64 = metrics
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("fieldbook_hub_bundles_stored ")?
-                .parse()
-                .ok()
-        })
-        .unwrap();
+    let stored = client.metric("fieldbook_hub_bundles_stored").unwrap();
     assert_eq!(
         stored as usize,
         LAPTOPS * BUNDLES_EACH,
@@ -330,34 +322,8 @@ fn join(label: &str, store_spec: &str, dir: &Path) {
     );
 }
 
-/// A plain HTTP GET on loopback.
-fn ureq_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-fn postgres_database(server: &str, name: &str) -> String {
-    let out = Command::new("psql")
-        .args([server, "-c", &format!("CREATE DATABASE {name}")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("{}/{name}", server.rsplit_once('/').unwrap().0)
-}
+/// A benchmark, given the store's label, its `--store` and a folder of its own.
+type Scenario<'a> = &'a dyn Fn(&str, &str, &Path);
 
 fn main() {
     // cargo bench passes --bench; a plain `cargo test` of benches passes nothing.
@@ -369,34 +335,26 @@ fn main() {
         "/../../assets/samples/photos/semarang-depot.jpg"
     ))
     .unwrap();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let pg = std::env::var("FIELDBOOK_TEST_POSTGRES").ok();
     // `cargo bench -p fieldbook-cli --bench hub -- load` runs the load only.
     let only: Vec<String> = std::env::args()
         .filter(|a| a == "load" || a == "join")
         .collect();
-    for (what, run) in [("load", 0), ("join", 1)] {
+    let runs: [(&str, Scenario); 2] = [
+        ("load", &|label, store, dir| load(label, store, dir, &photo)),
+        ("join", &join),
+    ];
+    for (what, run) in runs {
         if !only.is_empty() && !only.iter().any(|o| o == what) {
             continue;
         }
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite:{}", dir.path().join("hub.db").display());
-        match run {
-            0 => load("sqlite", &sqlite, dir.path(), &photo),
-            _ => join("sqlite", &sqlite, dir.path()),
-        }
-        if let Some(server) = &pg {
-            let dir = tempfile::tempdir().unwrap();
-            let db = postgres_database(server, &format!("hub_bench_{what}_{stamp}"));
-            match run {
-                0 => load("postgres", &db, dir.path(), &photo),
-                _ => join("postgres", &db, dir.path()),
+        run("sqlite", &sqlite, dir.path());
+        match fieldbook_hub::fixtures::postgres_database() {
+            Some(db) => run("postgres", &db, tempfile::tempdir().unwrap().path()),
+            None => {
+                println!("postgres   {what}: SKIPPED (set FIELDBOOK_TEST_POSTGRES to a server)")
             }
-        } else {
-            println!("postgres   {what}: SKIPPED (set FIELDBOOK_TEST_POSTGRES to a server)");
         }
     }
 }

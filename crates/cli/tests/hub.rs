@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use common::Cli;
+use fieldbook_hub_client::HubClient;
 
 type Laptop = Cli;
 
@@ -226,37 +227,9 @@ fn copy_db(from: &Path, to: &Path) {
     }
 }
 
-/// A fresh database on the PostgreSQL server the tests use
-/// (`FIELDBOOK_TEST_POSTGRES`); `None`, loudly, outside CI without one.
-fn postgres_database() -> Option<String> {
-    let Ok(server) = std::env::var("FIELDBOOK_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the hub on PostgreSQL: set FIELDBOOK_TEST_POSTGRES (scripts/test.sh starts one)"
-        );
-        eprintln!(
-            "\n*** SKIPPED: FIELDBOOK_TEST_POSTGRES is not set (scripts/test.sh sets it) ***\n"
-        );
-        return None;
-    };
-    let name = format!("hub_cli_{}_{}", std::process::id(), unique_suffix());
-    let out = Command::new("psql")
-        .args([&server, "-v", "ON_ERROR_STOP=1", "-c"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql (postgresql-client) runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
-    Some(format!("{base}/{name}"))
-}
-
 #[test]
 fn two_hub_processes_on_one_postgresql_behave_as_one_hub() {
-    let Some(db) = postgres_database() else {
+    let Some(db) = fieldbook_hub::fixtures::postgres_database() else {
         return;
     };
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -297,41 +270,13 @@ fn two_hub_processes_on_one_postgresql_behave_as_one_hub() {
     assert!(dump(a).contains("B round 2 0") && dump(b).contains("A round 2 1"));
     // The bundles were stored once: both processes count the same.
     let metric = |hub: &HubProcess| {
-        ureq_free_get(&format!("{}/metrics", hub.url()))
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("fieldbook_hub_bundles_stored ")?
-                    .parse::<u64>()
-                    .ok()
-            })
+        HubClient::new(&hub.url(), None, None)
+            .unwrap()
+            .metric("fieldbook_hub_bundles_stored")
             .unwrap()
     };
     assert_eq!(metric(&one), metric(&two));
     assert_eq!(metric(&one), 6);
-}
-
-/// Nanoseconds since the epoch, to name a database no earlier run used.
-fn unique_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// A plain HTTP GET on loopback, without a client library.
-fn ureq_free_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 #[test]

@@ -132,6 +132,25 @@ impl HubClient {
         self.get("/v1/health")
     }
 
+    /// `GET /metrics`: the hub's Prometheus text.
+    pub fn metrics(&self) -> Result<String, HubError> {
+        Self::checked(self.agent.get(self.url_of("/metrics")).call())?
+            .body_mut()
+            .with_config()
+            .limit(MAX_JSON_BYTES)
+            .read_to_string()
+            .map_err(|e| HubError::Protocol(format!("the hub's metrics: {e}")))
+    }
+
+    /// One value of [`HubClient::metrics`], by its name with its labels
+    /// (`fieldbook_hub_refusals_total{code="bad_code"}`).
+    pub fn metric(&self, name: &str) -> Result<u64, HubError> {
+        let text = self.metrics()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .ok_or_else(|| HubError::Protocol(format!("no metric {name}")))
+    }
+
     pub fn challenge(&self) -> Result<String, HubError> {
         Ok(self.post::<_, Challenge>("/v1/challenges", &())?.challenge)
     }

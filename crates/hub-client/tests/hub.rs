@@ -31,24 +31,12 @@ struct TestHub {
 /// Where a test hub keeps its data: every test runs on both stores.
 enum Backend {
     Sqlite,
-    /// A PostgreSQL server's URL; each hub gets a database of its own.
+    /// A fresh PostgreSQL database's URL.
     Postgres(String),
 }
 
-/// The PostgreSQL server the tests use (`FIELDBOOK_TEST_POSTGRES`, which
-/// `.ci/run` sets after starting one). Outside CI, without one, the
-/// PostgreSQL half is skipped, loudly; in CI it must run.
 fn postgres() -> Option<Backend> {
-    match std::env::var("FIELDBOOK_TEST_POSTGRES") {
-        Ok(url) => Some(Backend::Postgres(url)),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!("CI runs the hub suite on PostgreSQL: set FIELDBOOK_TEST_POSTGRES (scripts/test.sh starts one)")
-        }
-        Err(_) => {
-            eprintln!("\n*** SKIPPED on PostgreSQL: FIELDBOOK_TEST_POSTGRES is not set (scripts/test.sh sets it) ***\n");
-            None
-        }
-    }
+    fieldbook_hub::fixtures::postgres_database().map(Backend::Postgres)
 }
 
 /// Runs each named test on a SQLite hub and on a PostgreSQL hub.
@@ -76,28 +64,6 @@ on_both_stores!(
     pushes_over_the_rate_or_declaring_too_many_changes_are_refused,
 );
 
-/// A fresh, empty database on the PostgreSQL server at `server`; its URL.
-fn fresh_database(server: &str) -> String {
-    let name = format!("hub_test_{}", uuid::Uuid::new_v4().simple());
-    let out = std::process::Command::new("psql")
-        .args([
-            server,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            &format!("CREATE DATABASE {name}"),
-        ])
-        .output()
-        .expect("psql (postgresql-client) runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
-    format!("{base}/{name}")
-}
-
 impl TestHub {
     fn start(backend: &Backend) -> TestHub {
         TestHub::with_limits(backend, Limits::default())
@@ -112,11 +78,7 @@ impl TestHub {
             .unwrap();
         let store: Arc<dyn HubStore> = match backend {
             Backend::Sqlite => Arc::new(SqliteStore::open(&dir.path().join("hub.db")).unwrap()),
-            Backend::Postgres(server) => Arc::new(
-                runtime
-                    .block_on(PostgresStore::open(&fresh_database(server)))
-                    .unwrap(),
-            ),
+            Backend::Postgres(db) => Arc::new(runtime.block_on(PostgresStore::open(db)).unwrap()),
         };
         let hub = Hub::new(store, limits);
         let admin_code = runtime.block_on(hub.new_admin_code()).unwrap();
@@ -138,15 +100,7 @@ impl TestHub {
     }
 
     fn metric(&self, name: &str) -> u64 {
-        let text = ureq::get(format!("{}/metrics", self.url))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+        self.client(None).metric(name).unwrap()
     }
 }
 

@@ -57,12 +57,7 @@ impl Hub {
             self.store.roster(&member.team.project_id).await?,
             &claimed.roster,
         );
-        let admin = admin_of(&member.team).ok_or_else(|| {
-            refuse(
-                RefusalCode::Unavailable,
-                "the hub's record of this team is damaged",
-            )
-        })?;
+        let admin = admin_of(&member.team)?;
         fieldbook_bundle::read_header_by_roster(bytes, key_id, &admin, &roster, &limits)
             .map_err(bundle_refusal)?;
         let trust = self.trust_over(&member.team, &roster)?;

@@ -13,7 +13,7 @@ use fieldbook_hub_wire::{
     enrol_message, Challenge, EnrolAnswer, EnrolRequest, Invite, RefusalCode, Revoked,
 };
 
-use crate::member::{standing, with_entries};
+use crate::member::{admin_of, standing, with_entries};
 use crate::refusal::{refuse, Answer, Refused};
 use crate::secrets::{new_challenge, new_code, new_token, parse_code, token_hash};
 use crate::store::{CodeKind, CodeRow, EnrolOutcome, Enrolment, TeamRow};
@@ -65,12 +65,19 @@ pub async fn enrol(
                     "this team is registered on the hub already; the admin code registers a new team",
                 ));
             }
-            TeamRow {
+            let team = TeamRow {
                 project_id: r.project_id.clone(),
                 project_key_id: r.project_key_id.clone(),
                 admin_actor: r.admin.actor.clone(),
                 admin_key: r.admin.public_key.clone(),
+            };
+            if admin_of(&team).is_err() {
+                return Err(refuse(
+                    RefusalCode::BadRequest,
+                    "the team's first device has no valid public key (64 hex digits)",
+                ));
             }
+            team
         }
         CodeKind::Device => {
             if code.project_id.as_deref() != Some(r.project_id.as_str()) {

@@ -11,6 +11,8 @@
 
 mod bundles;
 mod enrol;
+#[doc(hidden)]
+pub mod fixtures;
 mod member;
 mod metrics;
 mod refusal;
@@ -25,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use fieldbook_bundle::roster::Trust;
+use fieldbook_bundle::roster::{Trust, TrustMemo};
 use fieldbook_hub_wire::{Health, RefusalCode};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -68,6 +70,9 @@ impl Default for Limits {
 
 /// The admin code lives as long as the hub process that printed it.
 const ADMIN_CODE_SECONDS: i64 = 365 * 24 * 3600;
+/// Team decisions kept: each team's current roster, and the roster plus a
+/// pushed bundle's entries, for the teams active at once.
+const TEAMS_REMEMBERED: usize = 256;
 /// A challenge must be answered within this many seconds.
 const CHALLENGE_SECONDS: i64 = 300;
 
@@ -76,7 +81,7 @@ pub struct Hub {
     limits: Limits,
     metrics: Metrics,
     /// Teams decided, by a hash of the roster and team they came from.
-    trust: Mutex<HashMap<[u8; 32], Arc<Trust>>>,
+    trust: TrustMemo,
     /// Each team's trust from its stored roster, by the number of stored
     /// entries (a set that only grows, so the number names it).
     stored: Mutex<HashMap<String, (usize, Arc<Trust>)>>,
@@ -92,7 +97,7 @@ impl Hub {
             pushes: RateLimiter::keyed(Quota::per_minute(per_minute)),
             limits,
             metrics: Metrics::default(),
-            trust: Mutex::new(HashMap::new()),
+            trust: TrustMemo::new(TEAMS_REMEMBERED),
             stored: Mutex::new(HashMap::new()),
             argon2: secrets::Argon2Worker::start(),
         })

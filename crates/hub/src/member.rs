@@ -5,18 +5,14 @@
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
-use fieldbook_bundle::roster::{trust, Admin, RosterEntry, Trust};
+use fieldbook_bundle::roster::{Admin, RosterEntry, Trust};
 use fieldbook_bundle::{DeviceStatus, KeyRing};
 use fieldbook_hub_wire::RefusalCode;
-use sha2::{Digest, Sha256};
 
 use crate::refusal::{refuse, Answer, Refused};
 use crate::secrets::token_hash;
 use crate::store::TeamRow;
 use crate::Hub;
-
-/// Teams decided at most, before the memory of them starts again.
-const TRUST_KEPT: usize = 256;
 
 pub struct Member {
     pub team: TeamRow,
@@ -29,10 +25,16 @@ impl Member {
     }
 }
 
-pub fn admin_of(team: &TeamRow) -> Option<Admin> {
+/// The team's first device, as the hub recorded it at registration.
+pub fn admin_of(team: &TeamRow) -> Answer<Admin> {
     let mut key = [0u8; 32];
-    hex::decode_to_slice(&team.admin_key, &mut key).ok()?;
-    Some(Admin {
+    hex::decode_to_slice(&team.admin_key, &mut key).map_err(|_| {
+        refuse(
+            RefusalCode::Unavailable,
+            "the hub's record of this team is damaged",
+        )
+    })?;
+    Ok(Admin {
         actor: team.admin_actor.clone(),
         key,
     })
@@ -40,31 +42,11 @@ pub fn admin_of(team: &TeamRow) -> Option<Admin> {
 
 impl Hub {
     /// The team as the roster `entries` make it (the stored ones with what a
-    /// request brings), remembered by a hash of everything it was decided from.
+    /// request brings).
     pub(crate) fn trust_over(&self, team: &TeamRow, entries: &[RosterEntry]) -> Answer<Arc<Trust>> {
-        let mut h = Sha256::new();
-        h.update(team.project_id.as_bytes());
-        h.update([0]);
-        h.update(team.admin_actor.as_bytes());
-        h.update(team.admin_key.as_bytes());
-        h.update(serde_json::to_vec(entries).expect("roster entries serialise"));
-        let key: [u8; 32] = h.finalize().into();
-        let mut decided = self.trust.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = decided.get(&key) {
-            return Ok(Arc::clone(t));
-        }
-        let admin = admin_of(team).ok_or_else(|| {
-            refuse(
-                RefusalCode::Unavailable,
-                "the hub's record of this team is damaged",
-            )
-        })?;
-        let t = Arc::new(trust(&team.project_id, &admin, entries));
-        if decided.len() >= TRUST_KEPT {
-            decided.clear();
-        }
-        decided.insert(key, Arc::clone(&t));
-        Ok(t)
+        Ok(self
+            .trust
+            .trust(&team.project_id, &admin_of(team)?, entries))
     }
 
     /// The team as its stored roster (of `n` entries) makes it. The stored

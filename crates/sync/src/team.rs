@@ -3,15 +3,11 @@
 //! local settings (never in a bundle); the devices of the team in its
 //! `team_device` table, each with the roster entry that vouches for it.
 
-use std::sync::Mutex;
-
-use fieldbook_bundle::roster::{trust, Admin, RosterEntry, Trust};
+use fieldbook_bundle::roster::{Admin, RosterEntry, Trust, TrustMemo};
 use fieldbook_bundle::team::{Invite, JoinRequest, KdfParams, Member};
 use fieldbook_bundle::{fingerprint, DeviceKey, ProjectKey};
-
 use fieldbook_store::Store;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::SyncError;
 
@@ -133,35 +129,15 @@ pub(crate) fn roster_with(
 /// The team as `roster` makes it, from this laptop's admin.
 pub(crate) fn team_trust(store: &Store, roster: &[RosterEntry]) -> Result<Trust, SyncError> {
     let project_id = store.setting(PROJECT_ID)?.ok_or(SyncError::NoTeam)?;
-    Ok(remembered_trust(&project_id, &admin(store)?, roster))
+    Ok(DECIDED
+        .trust(&project_id, &admin(store)?, roster)
+        .as_ref()
+        .clone())
 }
 
-/// The last few teams decided, by a hash of everything they were decided
-/// from. Deciding checks every roster signature; a sync that imports
-/// hundreds of bundles from the hub, all carrying the same roster, would
-/// otherwise check them all again for each.
-static DECIDED: Mutex<Vec<([u8; 32], Trust)>> = Mutex::new(Vec::new());
-const DECIDED_KEPT: usize = 4;
-
-fn remembered_trust(project_id: &str, admin: &Admin, roster: &[RosterEntry]) -> Trust {
-    let mut h = Sha256::new();
-    h.update(project_id.as_bytes());
-    h.update([0]);
-    h.update(admin.actor.as_bytes());
-    h.update(admin.key);
-    h.update(serde_json::to_vec(roster).expect("roster entries serialise"));
-    let key: [u8; 32] = h.finalize().into();
-    let mut decided = DECIDED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, t)) = decided.iter().find(|(k, _)| *k == key) {
-        return t.clone();
-    }
-    let t = trust(project_id, admin, roster);
-    if decided.len() == DECIDED_KEPT {
-        decided.remove(0);
-    }
-    decided.push((key, t.clone()));
-    t
-}
+/// The last few teams this process decided (a sync imports many bundles
+/// carrying the same roster).
+static DECIDED: TrustMemo = TrustMemo::new(4);
 
 /// The team as this laptop sees it.
 pub(crate) fn current_trust(store: &Store) -> Result<Trust, SyncError> {
