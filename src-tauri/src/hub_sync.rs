@@ -223,7 +223,7 @@ fn error_code(e: &HubError) -> &'static str {
     match e {
         HubError::Refused(r) => r.code.as_str(),
         HubError::Unreachable(_) => "unreachable",
-        HubError::NotEnrolled => "not_enrolled",
+        HubError::NotEnrolled | HubError::NotEnrolledWith(_) => "not_enrolled",
         HubError::BadUrl(_) => "bad_url",
         HubError::Protocol(_) => "protocol",
         HubError::Sync(_) | HubError::Store(_) | HubError::BadCa => "local",
@@ -236,7 +236,7 @@ impl From<HubError> for CommandError {
             HubError::BadUrl(_) => "bad_url",
             HubError::Unreachable(_) => "hub_unreachable",
             HubError::Refused(_) => "hub_refused",
-            HubError::NotEnrolled => "not_enrolled",
+            HubError::NotEnrolled | HubError::NotEnrolledWith(_) => "not_enrolled",
             HubError::Sync(fieldbook_sync::SyncError::NoTeam) => "no_team",
             HubError::Store(_) | HubError::Sync(_) | HubError::Protocol(_) | HubError::BadCa => {
                 "sync"

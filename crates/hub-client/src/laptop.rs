@@ -41,7 +41,9 @@ fn client(store: &Store, url: Option<&str>) -> Result<HubClient, HubError> {
         Some(u) => u.trim().trim_end_matches('/').to_string(),
         None => store.setting(HUB_URL)?.ok_or(HubError::NotEnrolled)?,
     };
-    let token = tokens(store)?.remove(&url).ok_or(HubError::NotEnrolled)?;
+    let token = tokens(store)?
+        .remove(&url)
+        .ok_or_else(|| HubError::NotEnrolledWith(url.clone()))?;
     HubClient::new(&url, Some(token), store.setting(HUB_CA)?.as_deref())
 }
 

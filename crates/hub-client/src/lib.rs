@@ -21,8 +21,10 @@ pub enum HubError {
     BadUrl(String),
     #[error("the hub's certificate authority file holds no PEM certificate: give the team's CA certificate (BEGIN CERTIFICATE)")]
     BadCa,
-    #[error("this laptop is enrolled with no hub: enrol with `fieldbook hub enrol --hub URL --code CODE` (Settings → Sync → Hub in the app)")]
+    #[error("this laptop is enrolled with no hub: enrol with `fieldbook hub enrol --hub URL --code CODE` (Sync → Hub in the app)")]
     NotEnrolled,
+    #[error("this laptop is not enrolled with {0}: enrol there with `fieldbook hub enrol --hub {0} --code CODE`, or sync with the hub it enrolled with")]
+    NotEnrolledWith(String),
     #[error("the hub cannot be reached ({0}); nothing was lost: this laptop syncs when it answers again")]
     Unreachable(String),
     #[error("the hub refused: {} ({})", .0.message, .0.code.as_str())]

@@ -148,6 +148,6 @@ pub fn standing(trust: &Trust, actor: &str) -> Answer<[u8; 32]> {
 fn unauthorized() -> Refused {
     refuse(
         RefusalCode::Unauthorized,
-        "no valid hub token: enrol this laptop with `fieldbook hub enrol` (Settings → Sync → Hub in the app)",
+        "no valid hub token: enrol this laptop with `fieldbook hub enrol` (Sync → Hub in the app)",
     )
 }
