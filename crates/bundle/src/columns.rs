@@ -223,16 +223,22 @@ fn bad(msg: String) -> BundleError {
 /// of devices).
 const MAX_ACTORS: u64 = 1 << 16;
 
+/// Ops handed over at a time while decoding, so that a reader can merge
+/// the first ones while the rest are built.
+pub(crate) const OPS_PER_CHUNK: usize = 4096;
+
 /// The ops of `ranges` from the ops section's plaintext, with `prev_hash`
-/// and `op_hash` rebuilt (see the module documentation). Their shape is not
-/// checked here, nor whether the hashes are the author's: the checkpoints
-/// say that. The number of ops is the header's, which the reader has
-/// already held to [`Limits::max_ops`].
+/// and `op_hash` rebuilt (see the module documentation), handed to `emit`
+/// in order, [`OPS_PER_CHUNK`] at a time; returns each range's last
+/// `op_hash`. Their shape is not checked here, nor whether the hashes are
+/// the author's: the checkpoints say that. The number of ops is the
+/// header's, which the reader has already held to [`Limits::max_ops`].
 pub(crate) fn decode(
     bytes: &[u8],
     ranges: &[Range],
     limits: &Limits,
-) -> Result<Vec<Op>, BundleError> {
+    emit: &mut dyn FnMut(Vec<Op>) -> Result<(), BundleError>,
+) -> Result<Vec<String>, BundleError> {
     let mut input = Input {
         rest: bytes,
         budget: limits.max_decoded_bytes,
@@ -242,7 +248,7 @@ pub(crate) fn decode(
     if !input.rest.is_empty() {
         return Err(bad(format!("{} bytes after the ops", input.rest.len())));
     }
-    c.into_ops(ranges, &mut input)
+    c.into_ops(ranges, &mut input, emit)
 }
 
 /// The plaintext not yet decoded, and the memory the decoding may still use.
@@ -312,11 +318,18 @@ impl Columns {
         Ok(c)
     }
 
-    fn into_ops(mut self, ranges: &[Range], input: &mut Input) -> Result<Vec<Op>, BundleError> {
+    fn into_ops(
+        mut self,
+        ranges: &[Range],
+        input: &mut Input,
+        emit: &mut dyn FnMut(Vec<Op>) -> Result<(), BundleError>,
+    ) -> Result<Vec<String>, BundleError> {
         let n = self.op.len();
         self.check_counts(ranges)?;
         input.spend(self.ops_size(ranges))?;
-        let mut ops = Vec::with_capacity(n);
+        let mut ops = Vec::with_capacity(OPS_PER_CHUNK.min(n));
+        let mut done = 0usize;
+        let mut ends = Vec::with_capacity(ranges.len());
         let records: Vec<String> = self.records.iter().map(RecordId::text).collect();
         let mut range_prev = self.range_prev.iter();
         let mut at = self.at.iter().flat_map(|(s, k)| (0..*k).map(move |_| s));
@@ -327,7 +340,8 @@ impl Columns {
                 _ => hex::encode(range_prev.next().expect("counted")),
             };
             for seq in r.from_seq..=r.to_seq {
-                let i = ops.len();
+                let i = done;
+                done += 1;
                 hlc = hlc.wrapping_add(self.hlc[i] as u64);
                 record = record
                     .checked_add(self.record[i])
@@ -358,9 +372,19 @@ impl Columns {
                 op.op_hash = op.compute_hash();
                 prev = op.op_hash.clone();
                 ops.push(op);
+                if ops.len() == OPS_PER_CHUNK {
+                    emit(std::mem::replace(
+                        &mut ops,
+                        Vec::with_capacity(OPS_PER_CHUNK),
+                    ))?;
+                }
             }
+            ends.push(prev);
         }
-        Ok(ops)
+        if !ops.is_empty() {
+            emit(ops)?;
+        }
+        Ok(ends)
     }
 
     /// The memory the ops will take beyond the columns they are built from:

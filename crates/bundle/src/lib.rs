@@ -153,7 +153,7 @@ pub use model::{
     checkpoint, ranges_of, Blob, BlobRef, Bundle, Checkpoint, Header, Limits, Part, Range,
     DEFAULT_MAX_PART_BYTES, MAX_OPS_PER_FILE,
 };
-pub use read::{inspect, read, read_header, read_header_by_roster};
+pub use read::{inspect, read, read_header, read_header_by_roster, read_streaming};
 pub use write::write;
 
 /// The format major version this build reads and writes.

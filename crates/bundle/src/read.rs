@@ -3,6 +3,8 @@
 
 use std::io::Read;
 
+use fieldbook_core::op::Op;
+
 use crate::columns;
 use crate::crypto::{open, opened_len, sha256, unhex, NONCE_PREFIX};
 use crate::error::BundleError;
@@ -151,6 +153,24 @@ pub fn read(
     keys: &dyn KeyRing,
     limits: &Limits,
 ) -> Result<Bundle, BundleError> {
+    let mut ops = Vec::new();
+    let mut bundle = read_streaming(bytes, project, keys, limits, &mut |chunk| ops.extend(chunk))?;
+    bundle.ops = ops;
+    Ok(bundle)
+}
+
+/// [`read`], handing the ops to `emit` in order as they are decoded (a few
+/// thousand at a time) instead of returning them, so that a store can add
+/// them while the rest are built: the [`Bundle`] returned holds no ops.
+/// Until it returns `Ok`, nothing emitted is vouched for (the checkpoints
+/// are checked last): whatever was done with the ops must then be undone.
+pub fn read_streaming(
+    bytes: &[u8],
+    project: &ProjectKey,
+    keys: &dyn KeyRing,
+    limits: &Limits,
+    emit: &mut dyn FnMut(Vec<Op>),
+) -> Result<Bundle, BundleError> {
     let (frame, header) = signed_header(bytes, &project.key_id(), keys, limits)?;
 
     // 4. Sections: OPS, CHECKPOINTS, then one BLOB per listed attachment.
@@ -242,9 +262,12 @@ pub fn read(
     // ranges, rebuild their hash chains and check their shape.
     let plain = decompress(&compressed, limits)?;
     drop(compressed);
-    let ops = columns::decode(&plain, &header.ranges, limits)?;
+    let ends = columns::decode(&plain, &header.ranges, limits, &mut |chunk| {
+        chunk.iter().try_for_each(check_op)?;
+        emit(chunk);
+        Ok(())
+    })?;
     drop(plain);
-    ops.iter().try_for_each(check_op)?;
 
     // 8. Each range ends at a checkpoint its author signed, over the hash
     // just rebuilt: this is what vouches for every op of the range.
@@ -257,15 +280,12 @@ pub fn read(
             header.ranges.len()
         )));
     }
-    let mut end = 0usize;
-    for (r, cp) in header.ranges.iter().zip(&checkpoints) {
-        end += (r.to_seq - r.from_seq + 1) as usize;
-        let last = &ops[end - 1];
+    for ((r, cp), last) in header.ranges.iter().zip(&checkpoints).zip(&ends) {
         let refused = || BundleError::Checkpoint {
             actor: r.actor.clone(),
             seq: r.to_seq,
         };
-        if cp.actor != r.actor || cp.seq != r.to_seq || cp.op_hash != last.op_hash {
+        if cp.actor != r.actor || cp.seq != r.to_seq || &cp.op_hash != last {
             return Err(refused());
         }
         let author = status(keys, &r.actor)?;
@@ -287,7 +307,7 @@ pub fn read(
 
     Ok(Bundle {
         header,
-        ops,
+        ops: Vec::new(),
         checkpoints,
         blobs,
     })

@@ -247,9 +247,9 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         let Some(kind) = kinds::kind(&record_ops[0].kind) else {
             continue;
         };
-        if state.created_at.is_none() {
+        let Some(row) = Row::of(kind, &state) else {
             continue;
-        }
+        };
         if is_new_record[id] {
             summary.records_new += 1;
         } else {
@@ -260,7 +260,7 @@ fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary
         } else {
             Entry::MayExist
         };
-        write_record(conn, kind, id, &state, entry)?;
+        row.write(conn, id, entry)?;
     }
     new_heads.save(conn)?;
     let conflicts_after: i64 = conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
@@ -543,94 +543,124 @@ fn upsert_sql(kind: &KindSpec) -> &'static str {
 /// known; each field shows its greatest head; a delete hides it only if it
 /// saw every edit; concurrent different values are conflicts.
 pub(crate) fn materialise(conn: &Connection, kind: &'static KindSpec, id: &str) -> Result<()> {
-    let state = RecordState::from_log(conn, id)?;
-    if state.created_at.is_none() {
-        // Edits whose record has not arrived yet wait in the log.
-        return Ok(());
+    // Edits whose record has not arrived yet wait in the log.
+    match Row::of(kind, &RecordState::from_log(conn, id)?) {
+        Some(row) => row.write(conn, id, Entry::MayExist),
+        None => Ok(()),
     }
-    write_record(conn, kind, id, &state, Entry::MayExist)
 }
 
-fn write_record(
-    conn: &Connection,
+/// A record's typed row as its ops make it: worked out without the
+/// database (so on another thread while an import adds its ops), then
+/// written.
+pub(crate) struct Row {
     kind: &'static KindSpec,
-    id: &str,
-    state: &RecordState,
-    entry: Entry,
-) -> Result<()> {
-    let mut values: Vec<Stored> = Vec::with_capacity(kind.fields.len());
-    let mut conflicts: BTreeSet<&str> = BTreeSet::new();
-    for spec in kind.fields {
-        let mut candidates: Vec<&Op> = state
+    values: Vec<Stored>,
+    conflicts: BTreeSet<&'static str>,
+    created_at: String,
+    updated_at: String,
+    updated_by: String,
+    deleted_at: Option<String>,
+}
+
+impl Row {
+    /// The row, once the record's create is known (`None` before).
+    fn of(kind: &'static KindSpec, state: &RecordState) -> Option<Row> {
+        let created_at = state.created_at.clone()?;
+        let mut values: Vec<Stored> = Vec::with_capacity(kind.fields.len());
+        let mut conflicts: BTreeSet<&'static str> = BTreeSet::new();
+        for spec in kind.fields {
+            let mut candidates: Vec<&Op> = state
+                .heads
+                .iter()
+                .filter(|h| head_of(h) == spec.name)
+                .map(|h| h.as_ref())
+                .collect();
+            candidates.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
+            let distinct: BTreeSet<&Option<String>> = candidates.iter().map(|o| &o.value).collect();
+            if distinct.len() > 1 {
+                conflicts.insert(spec.name);
+            }
+            values.push(
+                candidates
+                    .first()
+                    .map_or(Stored::Null, |o| stored_from_log(o.value.as_deref())),
+            );
+        }
+
+        let lifecycle: Vec<&Op> = state
             .heads
             .iter()
-            .filter(|h| head_of(h) == spec.name)
+            .filter(|h| head_of(h) == LIFECYCLE)
             .map(|h| h.as_ref())
             .collect();
-        candidates.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
-        let distinct: BTreeSet<&Option<String>> = candidates.iter().map(|o| &o.value).collect();
-        if distinct.len() > 1 {
-            conflicts.insert(spec.name);
-        }
-        values.push(
-            candidates
-                .first()
-                .map_or(Stored::Null, |o| stored_from_log(o.value.as_deref())),
-        );
-    }
-
-    let lifecycle: Vec<&Op> = state
-        .heads
-        .iter()
-        .filter(|h| head_of(h) == LIFECYCLE)
-        .map(|h| h.as_ref())
-        .collect();
-    let restored = lifecycle.iter().any(|o| o.op == OpKind::Restore);
-    let mut deletes: Vec<&&Op> = lifecycle
-        .iter()
-        .filter(|o| o.op == OpKind::Delete)
-        .collect();
-    deletes.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
-    let deleted_at = if restored {
-        None
-    } else {
-        deletes
+        let restored = lifecycle.iter().any(|o| o.op == OpKind::Restore);
+        let mut deletes: Vec<&&Op> = lifecycle
             .iter()
-            .find(|d| !state.edited_after(&d.observed))
-            .map(|d| d.at.clone())
-    };
-    if !deletes.is_empty() && deleted_at.is_none() {
-        // Deleted on one replica while edited (or restored) on another: kept, flagged.
-        conflicts.insert(LIFECYCLE);
+            .filter(|o| o.op == OpKind::Delete)
+            .collect();
+        deletes.sort_by(|a, b| shown_order(b).cmp(&shown_order(a)));
+        let deleted_at = if restored {
+            None
+        } else {
+            deletes
+                .iter()
+                .find(|d| !state.edited_after(&d.observed))
+                .map(|d| d.at.clone())
+        };
+        if !deletes.is_empty() && deleted_at.is_none() {
+            // Deleted on one replica while edited (or restored) on another: kept, flagged.
+            conflicts.insert(LIFECYCLE);
+        }
+        let (updated_at, updated_by) = state.latest.clone();
+        Some(Row {
+            kind,
+            values,
+            conflicts,
+            created_at,
+            updated_at,
+            updated_by,
+            deleted_at,
+        })
     }
 
-    let (updated_at, updated_by) = &state.latest;
-    let wrapped: Vec<Sql<'_>> = values.iter().map(Sql).collect();
-    let mut bind: Vec<&dyn rusqlite::ToSql> =
-        vec![&id, &state.created_at, updated_at, updated_by, &deleted_at];
-    bind.extend(wrapped.iter().map(|w| w as &dyn rusqlite::ToSql));
-    conn.prepare_cached(upsert_sql(kind))?
-        .execute(bind.as_slice())?;
+    /// Writes the row, its conflicts and its search entry.
+    fn write(&self, conn: &Connection, id: &str, entry: Entry) -> Result<()> {
+        let kind = self.kind;
+        let wrapped: Vec<Sql<'_>> = self.values.iter().map(Sql).collect();
+        let mut bind: Vec<&dyn rusqlite::ToSql> = vec![
+            &id,
+            &self.created_at,
+            &self.updated_at,
+            &self.updated_by,
+            &self.deleted_at,
+        ];
+        bind.extend(wrapped.iter().map(|w| w as &dyn rusqlite::ToSql));
+        conn.prepare_cached(upsert_sql(kind))?
+            .execute(bind.as_slice())?;
 
-    if entry == Entry::MayExist {
-        conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
-            .execute([id])?;
-    }
-    for field in conflicts {
-        conn.prepare_cached("INSERT INTO conflict (record_id, field, kind) VALUES (?1, ?2, ?3)")?
+        if entry == Entry::MayExist {
+            conn.prepare_cached("DELETE FROM conflict WHERE record_id = ?1")?
+                .execute([id])?;
+        }
+        for field in &self.conflicts {
+            conn.prepare_cached(
+                "INSERT INTO conflict (record_id, field, kind) VALUES (?1, ?2, ?3)",
+            )?
             .execute(params![id, field, kind.name])?;
+        }
+        // The index entry from the values just written, not read back.
+        let texts: Vec<&str> = kind
+            .fields
+            .iter()
+            .zip(&self.values)
+            .filter(|(f, _)| f.searchable)
+            .map(|(_, v)| v.as_text().unwrap_or_default())
+            .collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let shown = self.deleted_at.is_none().then_some(texts.as_slice());
+        search::set_entry(conn, kind, id, shown, entry)
     }
-    // The index entry from the values just written, not read back.
-    let texts: Vec<&str> = kind
-        .fields
-        .iter()
-        .zip(&values)
-        .filter(|(f, _)| f.searchable)
-        .map(|(_, v)| v.as_text().unwrap_or_default())
-        .collect();
-    if texts.is_empty() {
-        return Ok(());
-    }
-    let shown = deleted_at.is_none().then_some(texts.as_slice());
-    search::set_entry(conn, kind, id, shown, entry)
 }

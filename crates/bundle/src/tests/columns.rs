@@ -7,10 +7,26 @@ use fieldbook_core::op::{Op, OpId, OpKind, GENESIS_HASH};
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::columns::{columns, decode, encode, Columns};
+use crate::columns::{columns, encode, Columns};
 use crate::{ranges_of, BundleError, Limits, Range};
 
 const B_START: &str = "5d41402abc4b2a76b9719d911017c592e13a4be41db4ef16fa58a7ba93b31d7c";
+
+/// Every op [`crate::columns::decode`] hands over, checking that each
+/// range's last hash is the one returned.
+fn decode(bytes: &[u8], ranges: &[Range], limits: &Limits) -> Result<Vec<Op>, BundleError> {
+    let mut ops: Vec<Op> = Vec::new();
+    let ends = crate::columns::decode(bytes, ranges, limits, &mut |chunk| {
+        ops.extend(chunk);
+        Ok(())
+    })?;
+    let mut end = 0;
+    for (r, hash) in ranges.iter().zip(&ends) {
+        end += (r.to_seq - r.from_seq + 1) as usize;
+        assert_eq!(&ops[end - 1].op_hash, hash);
+    }
+    Ok(ops)
+}
 
 fn id(actor: &str, seq: u64) -> OpId {
     OpId {
@@ -142,6 +158,28 @@ fn every_field_round_trips_and_the_hashes_are_the_authors() {
         decode(&encode(&runs), &ranges, &Limits::default()).unwrap(),
         ops
     );
+}
+
+#[test]
+fn many_ops_are_handed_over_in_order_a_chunk_at_a_time() {
+    let n = 2 * crate::columns::OPS_PER_CHUNK + 17;
+    let mut ops: Vec<Op> = (1..=n as u64)
+        .map(|seq| set("a", seq, "title", Some("\"pump\"")))
+        .collect();
+    chain(&mut ops, GENESIS_HASH);
+    let (runs, ranges) = runs(&ops);
+    let mut sizes = Vec::new();
+    let mut got: Vec<Op> = Vec::new();
+    let ends = crate::columns::decode(&encode(&runs), &ranges, &Limits::default(), &mut |c| {
+        sizes.push(c.len());
+        got.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    let chunk = crate::columns::OPS_PER_CHUNK;
+    assert_eq!(sizes, [chunk, chunk, 17]);
+    assert_eq!(got, ops);
+    assert_eq!(ends, [ops[n - 1].op_hash.clone()]);
 }
 
 #[test]
