@@ -134,6 +134,7 @@ mod error;
 mod format;
 mod keys;
 mod model;
+mod photo_seal;
 mod read;
 mod verify;
 mod write;
@@ -153,6 +154,7 @@ pub use model::{
     checkpoint, ranges_of, Blob, BlobRef, Bundle, Checkpoint, Header, Limits, Part, Range,
     DEFAULT_MAX_PART_BYTES, MAX_OPS_PER_FILE,
 };
+pub use photo_seal::{open_photo, seal_photo};
 pub use read::{inspect, read, read_header, read_header_by_roster, read_streaming};
 pub use write::write;
 

@@ -154,7 +154,10 @@ pub fn read(
     limits: &Limits,
 ) -> Result<Bundle, BundleError> {
     let mut ops = Vec::new();
-    let mut bundle = read_streaming(bytes, project, keys, limits, &mut |chunk| ops.extend(chunk))?;
+    let mut bundle = read_streaming(bytes, project, keys, limits, &mut |chunk| {
+        ops.extend(chunk);
+        Ok(())
+    })?;
     bundle.ops = ops;
     Ok(bundle)
 }
@@ -164,12 +167,13 @@ pub fn read(
 /// them while the rest are built: the [`Bundle`] returned holds no ops.
 /// Until it returns `Ok`, nothing emitted is vouched for (the checkpoints
 /// are checked last): whatever was done with the ops must then be undone.
+/// An error from `emit` stops the reading and is returned.
 pub fn read_streaming(
     bytes: &[u8],
     project: &ProjectKey,
     keys: &dyn KeyRing,
     limits: &Limits,
-    emit: &mut dyn FnMut(Vec<Op>),
+    emit: &mut dyn FnMut(Vec<Op>) -> Result<(), BundleError>,
 ) -> Result<Bundle, BundleError> {
     let (frame, header) = signed_header(bytes, &project.key_id(), keys, limits)?;
 
@@ -264,8 +268,7 @@ pub fn read_streaming(
     drop(compressed);
     let ends = columns::decode(&plain, &header.ranges, limits, &mut |chunk| {
         chunk.iter().try_for_each(check_op)?;
-        emit(chunk);
-        Ok(())
+        emit(chunk)
     })?;
     drop(plain);
 

@@ -197,11 +197,16 @@ pub fn run_sync(store: &mut Store, sub: &ArgMatches, out: &Output) -> Result<()>
     let done = fieldbook_hub_client::sync(store, url, &|_| {})?;
     out.value(&serde_json::to_value(&done)?, |_| {
         let mut text = format!(
-            "Synced with {}: sent {} changes, received {} bundles ({} new changes, {} new photos)",
-            done.hub, done.pushed_ops, done.pulled_bundles, done.ops_new, done.photos_new
+            "Synced with {}: sent {} changes and {} photos, received {} bundles ({} new changes, {} new photos)",
+            done.hub,
+            done.pushed_ops,
+            done.photos_sent,
+            done.pulled_bundles,
+            done.ops_new,
+            done.photos_new
         );
         for r in &done.refused {
-            text.push_str(&format!("\n  refused a bundle: {r}"));
+            text.push_str(&format!("\n  refused: {r}"));
         }
         text
     })

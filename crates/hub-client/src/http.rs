@@ -2,14 +2,15 @@
 //! their stable codes, an unreachable hub told apart from a refusing one.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use fieldbook_bundle::roster::RosterEntry;
 use fieldbook_hub_wire::{
-    Challenge, EnrolAnswer, EnrolRequest, Frame, FrameReader, Health, HubVv, Invite, PullEnd,
-    PullRequest, PushAnswer, Refusal, Revoked, RosterAnswer, RosterPush, BUNDLES_HEADER,
-    BUNDLE_CONTENT_TYPE,
+    BlobQuery, BlobState, BlobStates, Challenge, EnrolAnswer, EnrolRequest, Frame, FrameReader,
+    Health, HubVv, Invite, PullEnd, PullRequest, PushAnswer, Refusal, Revoked, RosterAnswer,
+    RosterPush, BUNDLES_HEADER, BUNDLE_CONTENT_TYPE, CIPHERTEXT_SHA256, UPLOAD_LENGTH,
+    UPLOAD_OFFSET,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -233,6 +234,80 @@ impl HubClient {
                 Ok(None) => return Err(HubError::Protocol("no end frame".into())),
                 Err(e) => return Err(HubError::Unreachable(format!("the pull was cut: {e}"))),
             }
+        }
+    }
+
+    fn blob_path(project: &str, sha256: &str) -> String {
+        format!("/v1/teams/{project}/blobs/{sha256}")
+    }
+
+    /// Which of these photos the hub holds, whole or in part.
+    pub fn blob_states(&self, project: &str, sha256: &[String]) -> Result<BlobStates, HubError> {
+        self.post(
+            &format!("/v1/teams/{project}/blobs/query"),
+            &BlobQuery {
+                sha256: sha256.to_vec(),
+            },
+        )
+    }
+
+    /// Sends `bytes` at `offset` of the sealed photo `sealed_sha256` names
+    /// (its whole being `length` bytes); the hub answers where it stands.
+    pub fn upload_blob_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        length: u64,
+        sealed_sha256: &str,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<BlobState, HubError> {
+        Self::json(
+            self.agent
+                .patch(self.url_of(&Self::blob_path(project, sha256)))
+                .header("Authorization", self.bearer())
+                .header(UPLOAD_OFFSET, offset.to_string())
+                .header(UPLOAD_LENGTH, length.to_string())
+                .header(CIPHERTEXT_SHA256, sealed_sha256)
+                .content_type(BUNDLE_CONTENT_TYPE)
+                .send(bytes),
+        )
+    }
+
+    /// Writes the sealed photo from byte `from` on to `sink`; returns the
+    /// bytes written. A cut answer is an `Unreachable` error after writing
+    /// what arrived, so the next call resumes from there.
+    pub fn download_blob(
+        &self,
+        project: &str,
+        sha256: &str,
+        from: u64,
+        sink: &mut dyn Write,
+    ) -> Result<u64, HubError> {
+        let mut request = self
+            .agent
+            .get(self.url_of(&Self::blob_path(project, sha256)))
+            .header("Authorization", self.bearer());
+        if from > 0 {
+            request = request.header("Range", format!("bytes={from}-"));
+        }
+        let response = Self::checked(request.call())?;
+        let mut reader = response.into_body().into_reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => return Ok(written),
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(HubError::Unreachable(format!(
+                        "the photo download was cut: {e}"
+                    )))
+                }
+            };
+            sink.write_all(&buf[..n])
+                .map_err(|e| HubError::Store(e.into()))?;
+            written += n as u64;
         }
     }
 }

@@ -5,7 +5,6 @@
 use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::ops::DerefMut;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
 use fieldbook_hub_wire::{enrol_message, EnrolRequest, Invite, TeamAdmin};
@@ -13,7 +12,7 @@ use fieldbook_store::Store;
 use fieldbook_sync::{membership, sign_as_device, Target};
 use serde::Serialize;
 
-use crate::{HubClient, HubError};
+use crate::{photos, HubClient, HubError};
 
 const HUB_URL: &str = "hub.url";
 const HUB_TOKENS: &str = "hub.tokens";
@@ -134,6 +133,8 @@ pub struct SyncOutcome {
     pub pull_rounds: usize,
     pub ops_new: usize,
     pub photos_new: usize,
+    /// Photos this laptop sent the hub (each sealed, resumable).
+    pub photos_sent: usize,
     /// Bundles received that this laptop refused, each with the reason
     /// (kept by the hub; they do not stop the sync).
     pub refused: Vec<String>,
@@ -215,13 +216,8 @@ fn sync_steps<L: StoreLock>(
         .atomically(|s| fieldbook_sync::learn_roster(s, &hub_roster))?;
 
     let hub_vv = client.vv(project)?;
-    let export = fieldbook_sync::export(
-        &store.lock_store(),
-        &Target::Have(hub_vv),
-        0,
-        &|_| {},
-        &AtomicBool::new(false),
-    )?;
+    // The changes alone: photos follow, sealed one by one, resumably.
+    let export = fieldbook_sync::export_changes(&store.lock_store(), &Target::Have(hub_vv))?;
     if export.ops > 0 {
         let total = export.parts.len();
         for (i, part) in export.parts.iter().enumerate() {
@@ -231,6 +227,7 @@ fn sync_steps<L: StoreLock>(
         outcome.pushed_ops = export.ops;
         outcome.pushed_parts = total;
     }
+    outcome.photos_sent = photos::send(store, &client, project)?;
 
     for _ in 0..MAX_PULL_ROUNDS {
         let have = store.lock_store().version_vector()?;
@@ -257,6 +254,9 @@ fn sync_steps<L: StoreLock>(
             break;
         }
     }
+    let fetched = photos::fetch(store, &client, project)?;
+    outcome.photos_new += fetched.kept;
+    outcome.refused.extend(fetched.refused);
     Ok(outcome)
 }
 

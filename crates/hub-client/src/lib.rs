@@ -6,6 +6,7 @@
 
 mod http;
 mod laptop;
+mod photos;
 
 use fieldbook_hub_wire::{Refusal, RefusalCode};
 

@@ -62,6 +62,10 @@ on_both_stores!(
     a_push_cut_mid_upload_stores_nothing_and_the_retry_goes_through,
     a_hub_answering_503_or_hanging_loses_nothing,
     pushes_over_the_rate_or_declaring_too_many_changes_are_refused,
+    photos_travel_sealed_apart_from_the_bundles,
+    a_photo_upload_cut_midway_resumes_where_it_stopped,
+    a_photo_download_cut_midway_resumes_where_it_stopped,
+    photo_uploads_with_a_bad_name_offset_or_hash_are_refused_and_store_nothing,
 );
 
 impl TestHub {
@@ -467,8 +471,9 @@ fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Bac
     l[0].sync();
     assert_eq!(refused(l[1].sync_err()), RefusalCode::DeviceRevoked);
 
-    // The hub still serves A; a photo over its cap is refused by what the
-    // header declares, and nothing of that push is kept.
+    // The hub still serves A; a photo over its cap is refused by the size
+    // its upload declares (the changes naming it go through), and a bundle
+    // file carrying it by what its header declares: neither is kept.
     let s = l[0].study("Photos");
     let finding = l[0]
         .store
@@ -489,7 +494,15 @@ fn every_refusal_has_its_code_stores_nothing_and_the_hub_serves_on(backend: &Bac
         .attach(&finding, "photo", "intake.jpg", &jpeg)
         .unwrap();
     assert_eq!(refused(l[0].sync_err()), RefusalCode::DeclaredTooLarge);
-    assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored);
+    assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored + 1);
+    assert_eq!(hub.metric("fieldbook_hub_photos_stored"), 0);
+    let with_photo = l[0].bundle();
+    let e = hub
+        .client(Some(&l[0].token()))
+        .push(&project, &with_photo)
+        .unwrap_err();
+    assert_eq!(refused(e), RefusalCode::DeclaredTooLarge);
+    assert_eq!(hub.metric("fieldbook_hub_bundles_stored"), stored + 1);
 }
 
 fn pushes_over_the_rate_or_declaring_too_many_changes_are_refused(backend: &Backend) {
@@ -710,4 +723,190 @@ fn a_hub_answering_503_or_hanging_loses_nothing(backend: &Backend) {
         .unwrap()
         .last_error
         .is_none());
+}
+
+/// A photo of `mib` MiB: a real JPEG's bytes, then noise (a phone photo's
+/// size, and as incompressible).
+fn photo(mib: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/photo.jpg"
+    ))
+    .unwrap();
+    let mut x = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
+    bytes.extend((0..mib << 20).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    }));
+    bytes
+}
+
+impl Laptop {
+    /// A study with one finding and `photo` attached; the photo's hash.
+    fn photographed(&mut self, photo: &[u8]) -> String {
+        let study = self.study("Water works");
+        let finding = self
+            .store
+            .create(
+                "finding",
+                fields(json!({"study_id": study, "sector": "water", "title": "Intake pumps"})),
+            )
+            .unwrap();
+        let id = self
+            .store
+            .attach(&finding, "photo", "intake.jpg", photo)
+            .unwrap();
+        let sha = self.store.get("attachment", &id).unwrap().fields["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        sha
+    }
+}
+
+fn photos_travel_sealed_apart_from_the_bundles(backend: &Backend) {
+    let hub = TestHub::start(backend);
+    let mut l = team_of(2);
+    enrolled(&hub, &l);
+    let bytes = photo(1, 1);
+    let sha = l[0].photographed(&bytes);
+    let sent = l[0].sync();
+    assert_eq!(sent.photos_sent, 1);
+    assert_eq!(hub.metric("fieldbook_hub_photos_stored"), 1);
+    assert!(
+        hub.metric("fieldbook_hub_bytes_stored") < bytes.len() as u64 / 10,
+        "the bundles carry no photo"
+    );
+    let got = l[1].sync();
+    assert_eq!(got.photos_new, 1);
+    assert_eq!(l[1].store.blobs().read(&sha).unwrap(), bytes);
+    assert_same(&l);
+    // Nothing to send or fetch again.
+    assert_eq!(l[0].sync().photos_sent, 0);
+    assert_eq!(l[1].sync().photos_new, 0);
+    assert_eq!(
+        hub.metric("fieldbook_hub_photo_bytes_received_total"),
+        hub.metric("fieldbook_hub_photo_bytes_stored")
+    );
+}
+
+fn a_photo_upload_cut_midway_resumes_where_it_stopped(backend: &Backend) {
+    let (hub, proxy, mut l) = behind_a_proxy(backend, 0);
+    let bytes = photo(10, 2);
+    let sha = l[1].photographed(&bytes);
+    proxy.set(Fault::CutRequestAfter(6 << 20));
+    let e = l[1].sync_err();
+    assert!(matches!(e, HubError::Unreachable(_)), "{e}");
+    let project = l[1].project();
+    let token = l[1].token();
+    let part = hub
+        .client(Some(&token))
+        .blob_states(&project, std::slice::from_ref(&sha))
+        .unwrap()
+        .blobs[&sha];
+    assert!(!part.complete);
+    assert!(part.received > 0 && part.received < part.length, "{part:?}");
+    proxy.set(Fault::None);
+    assert_eq!(l[1].sync().photos_sent, 1);
+    // Each byte was stored once: the second sync sent only the rest.
+    let whole = hub.metric("fieldbook_hub_photo_bytes_stored");
+    assert_eq!(whole, part.length);
+    assert_eq!(
+        hub.metric("fieldbook_hub_photo_bytes_received_total"),
+        whole
+    );
+    l[0].sync();
+    assert_eq!(l[0].store.blobs().read(&sha).unwrap(), bytes);
+    assert_same(&l);
+}
+
+fn a_photo_download_cut_midway_resumes_where_it_stopped(backend: &Backend) {
+    let (hub, proxy, mut l) = behind_a_proxy(backend, 0);
+    let bytes = photo(10, 3);
+    let sha = l[0].photographed(&bytes);
+    l[0].sync();
+    proxy.set(Fault::CutAnswerAfter(6 << 20));
+    let e = l[1].sync_err();
+    assert!(matches!(e, HubError::Unreachable(_)), "{e}");
+    assert!(!l[1].store.blobs().contains(&sha));
+    let partial = l[1].store.blobs().partial_download(&sha).unwrap();
+    let kept = std::fs::metadata(&partial).unwrap().len();
+    let whole = hub.metric("fieldbook_hub_photo_bytes_stored");
+    assert!(kept > 0 && kept < whole, "{kept} of {whole}");
+    let sent_before = hub.metric("fieldbook_hub_photo_bytes_sent_total");
+    proxy.set(Fault::None);
+    assert_eq!(l[1].sync().photos_new, 1);
+    assert_eq!(
+        hub.metric("fieldbook_hub_photo_bytes_sent_total") - sent_before,
+        whole - kept,
+        "only the rest was sent again"
+    );
+    assert_eq!(l[1].store.blobs().read(&sha).unwrap(), bytes);
+    assert!(!partial.exists());
+    assert_same(&l);
+}
+
+fn photo_uploads_with_a_bad_name_offset_or_hash_are_refused_and_store_nothing(backend: &Backend) {
+    let hub = TestHub::start(backend);
+    let l = team_of(1);
+    enrolled(&hub, &l);
+    let (project, token) = (l[0].project(), l[0].token());
+    let c = hub.client(Some(&token));
+    let sealed = b"sealed bytes of a photo".to_vec();
+    let good = "ab".repeat(32);
+    let sealed_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&sealed));
+    let upload = |name: &str, declared: &str| {
+        c.upload_blob_chunk(&project, name, sealed.len() as u64, declared, 0, &sealed)
+            .map(|_| ())
+            .map_err(refused)
+    };
+    for name in [
+        "..%2F..%2Fetc%2Fpasswd",
+        &"AB".repeat(32),
+        &"ab".repeat(31),
+        &format!("{}zz", "ab".repeat(31)),
+    ] {
+        assert_eq!(
+            upload(name, &sealed_sha),
+            Err(RefusalCode::BadBlobName),
+            "{name}"
+        );
+    }
+    let not_from_the_start = c
+        .upload_blob_chunk(
+            &project,
+            &good,
+            sealed.len() as u64,
+            &sealed_sha,
+            5,
+            &sealed[5..10],
+        )
+        .map_err(refused);
+    assert_eq!(not_from_the_start.unwrap_err(), RefusalCode::BlobOffset);
+    assert_eq!(
+        upload(&good, &"00".repeat(32)),
+        Err(RefusalCode::BlobHashMismatch)
+    );
+    assert!(c
+        .blob_states(&project, std::slice::from_ref(&good))
+        .unwrap()
+        .blobs
+        .is_empty());
+    assert_eq!(
+        c.download_blob(&project, &good, 0, &mut Vec::new())
+            .map_err(refused)
+            .unwrap_err(),
+        RefusalCode::BlobMissing
+    );
+    let e = hub
+        .client(None)
+        .blob_states(&project, std::slice::from_ref(&good))
+        .unwrap_err();
+    assert_eq!(refused(e), RefusalCode::Unauthorized);
+    assert_eq!(hub.metric("fieldbook_hub_photos_stored"), 0);
+    // The same upload, declared rightly, goes through.
+    assert_eq!(upload(&good, &sealed_sha), Ok(()));
+    assert_eq!(hub.metric("fieldbook_hub_photos_stored"), 1);
 }

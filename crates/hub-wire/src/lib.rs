@@ -20,6 +20,39 @@ pub const BUNDLES_HEADER: &str = "fieldbook-bundles";
 /// The content type of a pushed bundle.
 pub const BUNDLE_CONTENT_TYPE: &str = "application/octet-stream";
 
+/// The headers of a photo upload chunk (`PATCH …/blobs/{sha256}`) and of
+/// the answer to `HEAD …/blobs/{sha256}`: where the chunk starts (where the
+/// upload stands), the whole sealed photo's length, and its SHA-256.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+pub const UPLOAD_LENGTH: &str = "upload-length";
+pub const CIPHERTEXT_SHA256: &str = "ciphertext-sha256";
+/// `true` in a `HEAD …/blobs/{sha256}` answer once the photo is whole and checked.
+pub const UPLOAD_COMPLETE: &str = "upload-complete";
+/// The most photo names one [`BlobQuery`] may ask about.
+pub const MAX_BLOB_QUERY: usize = 10_000;
+
+/// `POST /v1/teams/{project}/blobs/query`: which of these photos (by the
+/// SHA-256 of their content) the hub holds, whole or in part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobQuery {
+    pub sha256: Vec<String>,
+}
+
+/// A photo on the hub: the sealed length, the bytes received so far, and
+/// whether it is whole and checked against its declared hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobState {
+    pub length: u64,
+    pub received: u64,
+    pub complete: bool,
+}
+
+/// The answer to a [`BlobQuery`]: only the photos the hub has heard of.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BlobStates {
+    pub blobs: BTreeMap<String, BlobState>,
+}
+
 /// What a device signs to prove it holds its key: the purpose, then each
 /// part length-prefixed so no two (project, actor, challenge) give the same bytes.
 pub fn enrol_message(project_id: &str, actor: &str, challenge: &str) -> Vec<u8> {
@@ -181,6 +214,10 @@ pub enum RefusalCode {
     RateLimited,
     BadBlobName,
     BlobHashMismatch,
+    /// A photo upload's chunk that does not start where the upload stands.
+    BlobOffset,
+    /// A photo the hub does not hold whole.
+    BlobMissing,
     /// Not a bundle, truncated, or a different file under a stored bundle id.
     BadBundle,
     UnsupportedVersion,
@@ -192,7 +229,7 @@ pub enum RefusalCode {
 
 impl RefusalCode {
     /// Every code, for metrics.
-    pub const ALL: [RefusalCode; 17] = [
+    pub const ALL: [RefusalCode; 19] = [
         RefusalCode::Unauthorized,
         RefusalCode::TokenRevoked,
         RefusalCode::DeviceRevoked,
@@ -206,6 +243,8 @@ impl RefusalCode {
         RefusalCode::RateLimited,
         RefusalCode::BadBlobName,
         RefusalCode::BlobHashMismatch,
+        RefusalCode::BlobOffset,
+        RefusalCode::BlobMissing,
         RefusalCode::BadBundle,
         RefusalCode::UnsupportedVersion,
         RefusalCode::BadRequest,
@@ -227,6 +266,8 @@ impl RefusalCode {
             RefusalCode::RateLimited => "rate_limited",
             RefusalCode::BadBlobName => "bad_blob_name",
             RefusalCode::BlobHashMismatch => "blob_hash_mismatch",
+            RefusalCode::BlobOffset => "blob_offset",
+            RefusalCode::BlobMissing => "blob_missing",
             RefusalCode::BadBundle => "bad_bundle",
             RefusalCode::UnsupportedVersion => "unsupported_version",
             RefusalCode::BadRequest => "bad_request",
@@ -246,6 +287,8 @@ impl RefusalCode {
             | RefusalCode::BadCode => 403,
             RefusalCode::TooLarge | RefusalCode::DeclaredTooLarge => 413,
             RefusalCode::RateLimited => 429,
+            RefusalCode::BlobOffset => 409,
+            RefusalCode::BlobMissing => 404,
             RefusalCode::BadBlobName
             | RefusalCode::BlobHashMismatch
             | RefusalCode::BadBundle

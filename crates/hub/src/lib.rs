@@ -7,8 +7,9 @@
 //!
 //! Layout: `store` (the storage trait, SQLite and PostgreSQL), `secrets`
 //! (codes, tokens, challenges), `member` (who is asking), `enrol`, `bundles`
-//! (push, vv, pull), `refusal`, `metrics`.
+//! (push, vv, pull), `blobs` (photos, resumable), `refusal`, `metrics`.
 
+mod blobs;
 mod bundles;
 mod enrol;
 #[doc(hidden)]
@@ -139,6 +140,13 @@ impl Hub {
             .route(&format!("{teams}/bundles"), post(bundles::push))
             .route(&format!("{teams}/vv"), get(bundles::vv))
             .route(&format!("{teams}/pull"), post(bundles::pull))
+            .route(&format!("{teams}/blobs/query"), post(blobs::query))
+            .route(
+                &format!("{teams}/blobs/{{sha256}}"),
+                get(blobs::download)
+                    .head(blobs::status)
+                    .patch(blobs::upload),
+            )
             .fallback(not_found)
             .layer(axum::middleware::map_response_with_state(
                 Arc::clone(self),

@@ -14,6 +14,9 @@ pub struct Metrics {
     pub duplicates: AtomicU64,
     pub pulls: AtomicU64,
     pub bundles_sent: AtomicU64,
+    /// Sealed photo bytes received in upload chunks, and sent in downloads.
+    pub blob_bytes_received: AtomicU64,
+    pub blob_bytes_sent: AtomicU64,
     refusals: BTreeMap<&'static str, AtomicU64>,
 }
 
@@ -24,6 +27,8 @@ impl Default for Metrics {
             duplicates: AtomicU64::new(0),
             pulls: AtomicU64::new(0),
             bundles_sent: AtomicU64::new(0),
+            blob_bytes_received: AtomicU64::new(0),
+            blob_bytes_sent: AtomicU64::new(0),
             refusals: RefusalCode::ALL
                 .iter()
                 .map(|c| (c.as_str(), AtomicU64::new(0)))
@@ -35,6 +40,10 @@ impl Default for Metrics {
 impl Metrics {
     pub fn count(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn refused(&self, code: RefusalCode) {
@@ -69,7 +78,31 @@ impl Metrics {
             "Bytes of the bundle parts stored.",
             totals.bytes,
         );
+        metric(
+            "fieldbook_hub_photos_stored",
+            "gauge",
+            "Photos stored whole (sealed under the team's key).",
+            totals.blobs,
+        );
+        metric(
+            "fieldbook_hub_photo_bytes_stored",
+            "gauge",
+            "Bytes of the photos stored whole.",
+            totals.blob_bytes,
+        );
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        metric(
+            "fieldbook_hub_photo_bytes_received_total",
+            "counter",
+            "Photo bytes received in upload chunks by this process.",
+            load(&self.blob_bytes_received),
+        );
+        metric(
+            "fieldbook_hub_photo_bytes_sent_total",
+            "counter",
+            "Photo bytes sent in downloads by this process.",
+            load(&self.blob_bytes_sent),
+        );
         metric(
             "fieldbook_hub_pushes_total",
             "counter",

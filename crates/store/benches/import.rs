@@ -3,12 +3,14 @@
 //! `automerge` crate applying the same edits to a document — a peer design.
 //! Run: `cargo bench -p fieldbook-store --bench import`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use fieldbook_core::op::{Op, OpKind};
+use fieldbook_store::testing_support::plain_sqlite_floor;
 use fieldbook_store::{Change, Store};
 use serde_json::{json, Map, Value};
 
@@ -47,48 +49,6 @@ fn source_ops(dir: &std::path::Path) -> Vec<Op> {
     store.ops_after(&Default::default()).expect("ops")
 }
 
-/// The floor: the same op rows into a plain table, one transaction. Like
-/// the store's import, it leaves the checkpoint (copying the log into the
-/// database file) to later: the connection is returned, to be closed outside
-/// the measurement.
-fn plain_sqlite(path: &std::path::Path, ops: &[Op]) -> rusqlite::Connection {
-    let mut conn = rusqlite::Connection::open(path).expect("open");
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.pragma_update(None, "synchronous", "FULL").unwrap();
-    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE op (actor TEXT, seq INTEGER, hlc INTEGER, at TEXT, op TEXT, kind TEXT,
-          record_id TEXT, field TEXT, value TEXT, supersedes TEXT, prev_hash TEXT, op_hash TEXT,
-          PRIMARY KEY (actor, seq)) STRICT",
-    )
-    .unwrap();
-    let tx = conn.transaction().unwrap();
-    {
-        let mut stmt = tx
-            .prepare("INSERT INTO op VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-            .unwrap();
-        for o in ops {
-            stmt.execute(rusqlite::params![
-                o.actor,
-                o.seq as i64,
-                o.hlc as i64,
-                o.at,
-                o.op.as_str(),
-                o.kind,
-                o.record_id,
-                o.field,
-                o.value,
-                serde_json::to_string(&o.supersedes).unwrap(),
-                o.prev_hash,
-                o.op_hash
-            ])
-            .unwrap();
-        }
-    }
-    tx.commit().unwrap();
-    conn
-}
-
 /// The peer: the same creates and field sets applied to an Automerge document.
 fn automerge_apply(ops: &[Op]) -> AutoCommit {
     let mut doc = AutoCommit::new();
@@ -111,6 +71,21 @@ fn automerge_apply(ops: &[Op]) -> AutoCommit {
     doc
 }
 
+/// The merge as a bundle import runs it, the ops handed over in chunks (the
+/// copy into them is outside the merge's work, but inside the timing).
+fn merge_verified(store: &mut Store, ops: &[Op]) -> fieldbook_store::ImportSummary {
+    let chunks: Vec<Arc<Vec<Op>>> = ops.chunks(4096).map(|c| Arc::new(c.to_vec())).collect();
+    store
+        .atomically(|store| {
+            let mut merge = store.merge_verified()?;
+            for chunk in chunks {
+                merge.add(chunk)?;
+            }
+            merge.finish([])
+        })
+        .expect("import")
+}
+
 fn import(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let ops = source_ops(dir.path());
@@ -121,7 +96,7 @@ fn import(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ops.len() as u64));
     let mut n = 0;
     // The ops of a bundle the reader has verified, as `bundle import` merges them.
-    group.bench_function("fieldbook import_verified_ops", |b| {
+    group.bench_function("fieldbook merge_verified", |b| {
         b.iter_batched(
             || {
                 n += 1;
@@ -130,7 +105,7 @@ fn import(c: &mut Criterion) {
             // The store is returned, so closing it (SQLite's final
             // checkpoint) happens outside the measurement.
             |mut store| {
-                let summary = store.import_verified_ops(&ops).expect("import");
+                let summary = merge_verified(&mut store, &ops);
                 (store, summary)
             },
             BatchSize::PerIteration,
@@ -142,7 +117,7 @@ fn import(c: &mut Criterion) {
                 n += 1;
                 dir.path().join(format!("plain-{n}.db"))
             },
-            |path| plain_sqlite(&path, &ops),
+            |path| plain_sqlite_floor(&path, &ops),
             BatchSize::PerIteration,
         )
     });
@@ -154,13 +129,13 @@ fn import(c: &mut Criterion) {
     // One direct measurement of each, printed for the notes.
     let mut store = Store::open(&dir.path().join("once.db")).unwrap();
     let t = Instant::now();
-    store.import_verified_ops(&ops).unwrap();
+    merge_verified(&mut store, &ops);
     let ours = t.elapsed();
     let t = Instant::now();
     drop(store);
     let checkpoint = t.elapsed();
     let t = Instant::now();
-    let conn = plain_sqlite(&dir.path().join("once-plain.db"), &ops);
+    let conn = plain_sqlite_floor(&dir.path().join("once-plain.db"), &ops);
     let plain = t.elapsed();
     drop(conn);
     let t = Instant::now();

@@ -98,9 +98,38 @@ impl BlobStore {
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
         Ok(fs::read(self.path(sha256))?)
     }
+
+    /// Where a download of a photo (sealed, as the team hub sends it) is
+    /// kept while it is incomplete, so that the next sync resumes it. The
+    /// name is checked: only a hash names a file here.
+    pub fn partial_download(&self, sha256: &str) -> Result<PathBuf> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Attachment(format!("{sha256} is not a SHA-256")));
+        }
+        let dir = self.dir.join("partial");
+        fs::create_dir_all(&dir)?;
+        Ok(dir.join(format!("{sha256}.sealed")))
+    }
 }
 
 impl Store {
+    /// The content hash of every attachment record (trashed ones too: they
+    /// can be restored), each with whether its file is here.
+    pub fn attachment_files(&self) -> Result<Vec<(String, bool)>> {
+        let shas: Vec<String> = self
+            .conn
+            .prepare("SELECT DISTINCT sha256 FROM attachment WHERE sha256 IS NOT NULL ORDER BY 1")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(shas
+            .into_iter()
+            .map(|sha| {
+                let here = self.blobs.contains(&sha);
+                (sha, here)
+            })
+            .collect())
+    }
+
     /// [`Store::attach`] for a file on disk, named by its file name.
     pub fn attach_file(&mut self, finding_id: &str, role: &str, path: &Path) -> Result<String> {
         let bytes = fs::read(path)

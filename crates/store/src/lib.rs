@@ -28,7 +28,7 @@ use rusqlite::{Connection, OptionalExtension};
 pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
 pub use conflicts::{Candidate, Conflict, HistoryEntry, RecordRef, SyncState};
 pub use error::{Result, StoreError};
-pub use merge::ImportSummary;
+pub use merge::{ImportSummary, Merge, NewRecords};
 pub use migrate::SCHEMA_VERSION;
 pub use read::{ListQuery, Record};
 pub use samples::SampleOutcome;
@@ -38,7 +38,56 @@ pub use write::{Change, SkipReason, Skipped, UndoOutcome};
 
 #[doc(hidden)]
 pub mod testing_support {
+    use fieldbook_core::op::Op;
+
     pub use crate::migrate::create_at_version;
+
+    /// The floor: the same op rows into a plain table, one transaction. Like
+    /// the store's import, it leaves the checkpoint (copying the log into the
+    /// database file) to later: the connection is returned, to be closed outside
+    /// the measurement.
+    pub fn plain_sqlite_floor(path: &std::path::Path, ops: &[Op]) -> rusqlite::Connection {
+        let mut conn = rusqlite::Connection::open(path).expect("plain SQLite");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("plain SQLite");
+        conn.pragma_update(None, "synchronous", "FULL")
+            .expect("plain SQLite");
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .expect("plain SQLite");
+        conn.execute_batch(
+            "CREATE TABLE op (actor TEXT, seq INTEGER, hlc INTEGER, at TEXT, op TEXT, kind TEXT,
+              record_id TEXT, field TEXT, value TEXT, supersedes TEXT, prev_hash TEXT, op_hash TEXT,
+              PRIMARY KEY (actor, seq)) STRICT",
+        )
+        .expect("plain SQLite");
+        let tx = conn.transaction().expect("plain SQLite");
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO op VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .expect("plain SQLite");
+            for o in ops {
+                stmt.execute(rusqlite::params![
+                    o.actor,
+                    o.seq as i64,
+                    o.hlc as i64,
+                    o.at,
+                    o.op.as_str(),
+                    o.kind,
+                    o.record_id,
+                    o.field,
+                    o.value,
+                    serde_json::to_string(&o.supersedes).expect("plain SQLite"),
+                    o.prev_hash,
+                    o.op_hash
+                ])
+                .expect("plain SQLite");
+            }
+        }
+        tx.commit().expect("plain SQLite");
+        conn
+    }
 }
 
 /// Page size of a new database file, in bytes.

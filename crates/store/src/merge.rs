@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::Utc;
 use fieldbook_core::kinds::{self, KindSpec, KINDS};
@@ -39,20 +39,29 @@ pub struct ImportSummary {
 
 impl Store {
     /// Adds `ops` to the log in one transaction (or in the one
-    /// [`Store::atomically`] opened) and materialises the records they touch. Ops already known are skipped; an op that claims a known
+    /// [`Store::atomically`] opened) and materialises the records they
+    /// touch. Ops already known are skipped; an op that claims a known
     /// (actor, seq) with different content refuses the whole import.
     pub fn import_ops(&mut self, ops: &[Op]) -> Result<ImportSummary> {
-        self.import_with(ops, Hashes::Check)
+        self.bulk_write(|conn| {
+            let mut merge = Merge::begin(conn, Hashes::Check)?;
+            merge.add(Arc::new(ops.to_vec()))?;
+            merge.finish([])
+        })
     }
 
-    /// [`Store::import_ops`] for ops whose hashes the caller has just
-    /// verified (the bundle reader does), so they are not computed twice.
-    pub fn import_verified_ops(&mut self, ops: &[Op]) -> Result<ImportSummary> {
-        self.import_with(ops, Hashes::Verified)
-    }
-
-    fn import_with(&mut self, ops: &[Op], hashes: Hashes) -> Result<ImportSummary> {
-        self.bulk_write(|conn| import(conn, ops, hashes))
+    /// Starts merging ops whose hashes the caller checks (a bundle reader,
+    /// while it decodes them), inside the transaction of
+    /// [`Store::atomically`]: hand them over with [`Merge::add`] as they
+    /// come, and [`Merge::finish`] once the reader has vouched for them all;
+    /// if it does not, return its error, which rolls everything back.
+    pub fn merge_verified(&mut self) -> Result<Merge<'_>> {
+        if self.conn.is_autocommit() {
+            return Err(StoreError::Corrupt(
+                "a merge runs inside Store::atomically".into(),
+            ));
+        }
+        Merge::begin(&self.conn, Hashes::Verified)
     }
 
     /// This replica's version vector: per actor, the highest seq below which
@@ -130,143 +139,222 @@ impl Store {
     }
 }
 
-/// Whether `import` recomputes each op's hash, or its caller already did
-/// (the bundle reader verifies every op before handing it over).
+/// Whether a merge recomputes each op's hash, or its caller does (the
+/// bundle reader verifies every op it hands over).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Hashes {
     Check,
     Verified,
 }
 
-fn import(conn: &Connection, ops: &[Op], hashes: Hashes) -> Result<ImportSummary> {
-    let mut summary = ImportSummary::default();
-    let conflicts_before: i64 =
-        conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
-    let held = highest_seqs(conn)?;
-    let holds = |op: &Op, seq: u64| held.get(&op.actor).is_some_and(|max| seq <= *max);
+/// Where an op handed to a [`Merge`] sits: its chunk, and its place there.
+type At = (u32, u32);
 
-    // Which ops are new, in the order given (by actor and seq from a bundle,
-    // which keeps the log's indexes appending); each must match its hash and
-    // chain to its neighbours.
-    let mut index: HashMap<(&str, u64), &Op> = HashMap::with_capacity(ops.len());
-    let mut fresh: Vec<&Op> = Vec::with_capacity(ops.len());
-    for op in ops {
-        if hashes == Hashes::Check && op.compute_hash() != op.op_hash {
-            return Err(StoreError::Corrupt(format!(
-                "op {} of replica {} does not match its hash",
-                op.seq, op.actor
-            )));
+/// An import fed a chunk of ops at a time: each chunk's new ops go into the
+/// log as it arrives, so the log fills while a bundle is still being read;
+/// the chains are checked and the records materialised at the end.
+pub struct Merge<'c> {
+    conn: &'c Connection,
+    hashes: Hashes,
+    /// Per actor, the highest seq this replica held before the import.
+    held: HashMap<String, u64>,
+    conflicts_before: i64,
+    /// The batch the new ops are logged under, once there is one.
+    batch: Option<i64>,
+    chunks: Vec<Arc<Vec<Op>>>,
+    /// Actors by number, so the index needs no string per op.
+    actors: HashMap<String, u32>,
+    index: HashMap<(u32, u64), At>,
+    /// The ops new to this replica, in the order given.
+    fresh: Vec<At>,
+    /// Whether each record touched was unknown to this replica before.
+    is_new_record: HashMap<String, bool>,
+    summary: ImportSummary,
+}
+
+impl<'c> Merge<'c> {
+    fn begin(conn: &'c Connection, hashes: Hashes) -> Result<Merge<'c>> {
+        Ok(Merge {
+            conn,
+            hashes,
+            held: highest_seqs(conn)?,
+            conflicts_before: conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?,
+            batch: None,
+            chunks: Vec::new(),
+            actors: HashMap::new(),
+            index: HashMap::new(),
+            fresh: Vec::new(),
+            is_new_record: HashMap::new(),
+            summary: ImportSummary::default(),
+        })
+    }
+
+    fn holds(&self, actor: &str, seq: u64) -> bool {
+        self.held.get(actor).is_some_and(|max| seq <= *max)
+    }
+
+    fn op(&self, (chunk, i): At) -> &Op {
+        &self.chunks[chunk as usize][i as usize]
+    }
+
+    fn indexed(&self, actor: &str, seq: u64) -> Option<&Op> {
+        let at = self.index.get(&(*self.actors.get(actor)?, seq))?;
+        Some(self.op(*at))
+    }
+
+    /// Takes the next ops (by actor and seq from a bundle, which keeps the
+    /// log's indexes appending) and logs those new to this replica.
+    pub fn add(&mut self, chunk: Arc<Vec<Op>>) -> Result<()> {
+        let c = self.chunks.len() as u32;
+        self.chunks.push(Arc::clone(&chunk));
+        let mut new_here: Vec<&Op> = Vec::with_capacity(chunk.len());
+        for (i, op) in chunk.iter().enumerate() {
+            if self.hashes == Hashes::Check && op.compute_hash() != op.op_hash {
+                return Err(StoreError::Corrupt(format!(
+                    "op {} of replica {} does not match its hash",
+                    op.seq, op.actor
+                )));
+            }
+            if let Some(seen) = self.indexed(&op.actor, op.seq) {
+                if seen.op_hash != op.op_hash {
+                    return Err(equivocation(op));
+                }
+                self.summary.ops_known += 1;
+                continue;
+            }
+            if self.holds(&op.actor, op.seq) {
+                match known_hash(self.conn, &op.actor, op.seq)? {
+                    Some(hash) if hash == op.op_hash => {
+                        self.summary.ops_known += 1;
+                        continue;
+                    }
+                    Some(_) => return Err(equivocation(op)),
+                    None => {}
+                }
+            }
+            let next = self.actors.len() as u32;
+            let actor = *self.actors.entry(op.actor.clone()).or_insert(next);
+            self.index.insert((actor, op.seq), (c, i as u32));
+            self.fresh.push((c, i as u32));
+            // Asked before the record's first op goes into the log.
+            if !self.is_new_record.contains_key(&op.record_id) {
+                let seen = self
+                    .conn
+                    .prepare_cached("SELECT 1 FROM change WHERE record_id = ?1 LIMIT 1")?
+                    .exists([&op.record_id])?;
+                self.is_new_record.insert(op.record_id.clone(), !seen);
+            }
+            new_here.push(op);
         }
-        if let Some(seen) = index.get(&(op.actor.as_str(), op.seq)) {
-            if seen.op_hash != op.op_hash {
+        if !new_here.is_empty() {
+            let batch = self.batch()?;
+            insert_ops(self.conn, &new_here, batch)?;
+        }
+        Ok(())
+    }
+
+    fn batch(&mut self) -> Result<i64> {
+        if let Some(b) = self.batch {
+            return Ok(b);
+        }
+        self.conn.execute(
+            "INSERT INTO batch (device, at, label) VALUES ('import', ?1, 'Import')",
+            [Utc::now().to_rfc3339()],
+        )?;
+        let b = self.conn.last_insert_rowid();
+        self.batch = Some(b);
+        Ok(b)
+    }
+
+    /// Checks that the new ops chain to their neighbours, then materialises
+    /// every record they touch. Records no op of this replica touched yet
+    /// are built from the imported ops alone, as `prepared` hands them over
+    /// (worked out from the same ops on another thread, while this one
+    /// writes), or here; the others from the log.
+    pub fn finish(self, prepared: impl IntoIterator<Item = NewRecords>) -> Result<ImportSummary> {
+        let conn = self.conn;
+        let fresh: Vec<&Op> = self.fresh.iter().map(|at| self.op(*at)).collect();
+        for op in &fresh {
+            let linked = |found: Option<&str>, expected: &str| found.is_none_or(|h| h == expected);
+            let prev_ok = match self.indexed(&op.actor, op.seq.wrapping_sub(1)) {
+                Some(p) => p.op_hash == op.prev_hash,
+                None if op.seq > 1 && self.holds(&op.actor, op.seq - 1) => linked(
+                    known_hash(conn, &op.actor, op.seq - 1)?.as_deref(),
+                    &op.prev_hash,
+                ),
+                None => true,
+            };
+            let next_ok = match self.indexed(&op.actor, op.seq + 1) {
+                Some(n) => n.prev_hash == op.op_hash,
+                None if self.holds(&op.actor, op.seq + 1) => linked(
+                    known_prev_hash(conn, &op.actor, op.seq + 1)?.as_deref(),
+                    &op.op_hash,
+                ),
+                None => true,
+            };
+            if !prev_ok || !next_ok {
                 return Err(equivocation(op));
             }
-            summary.ops_known += 1;
-            continue;
         }
-        if holds(op, op.seq) {
-            match known_hash(conn, &op.actor, op.seq)? {
-                Some(hash) if hash == op.op_hash => {
-                    summary.ops_known += 1;
-                    continue;
-                }
-                Some(_) => return Err(equivocation(op)),
-                None => {}
-            }
+        let mut summary = self.summary.clone();
+        if fresh.is_empty() {
+            return Ok(summary);
         }
-        index.insert((op.actor.as_str(), op.seq), op);
-        fresh.push(op);
-    }
-    for op in &fresh {
-        let linked = |found: Option<&str>, expected: &str| found.is_none_or(|h| h == expected);
-        let prev_ok = match index.get(&(op.actor.as_str(), op.seq.wrapping_sub(1))) {
-            Some(p) => p.op_hash == op.prev_hash,
-            None if op.seq > 1 && holds(op, op.seq - 1) => linked(
-                known_hash(conn, &op.actor, op.seq - 1)?.as_deref(),
-                &op.prev_hash,
-            ),
-            None => true,
-        };
-        let next_ok = match index.get(&(op.actor.as_str(), op.seq + 1)) {
-            Some(n) => n.prev_hash == op.op_hash,
-            None if holds(op, op.seq + 1) => linked(
-                known_prev_hash(conn, &op.actor, op.seq + 1)?.as_deref(),
-                &op.op_hash,
-            ),
-            None => true,
-        };
-        if !prev_ok || !next_ok {
-            return Err(equivocation(op));
-        }
-    }
-    if fresh.is_empty() {
-        return Ok(summary);
-    }
 
-    // Records no op of this replica touched yet are built from the imported
-    // ops alone; the others from the log.
-    let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
-    for op in &fresh {
-        by_record.entry(op.record_id.as_str()).or_default().push(op);
-    }
-    let mut is_new_record = BTreeMap::new();
-    for id in by_record.keys() {
-        let seen = conn
-            .prepare_cached("SELECT 1 FROM change WHERE record_id = ?1 LIMIT 1")?
-            .exists([id])?;
-        is_new_record.insert(*id, !seen);
-    }
-    conn.execute(
-        "INSERT INTO batch (device, at, label) VALUES ('import', ?1, 'Import')",
-        [Utc::now().to_rfc3339()],
-    )?;
-    let batch = conn.last_insert_rowid();
-    insert_ops(conn, &fresh, batch)?;
-    let newest_hlc = fresh.iter().map(|o| o.hlc).max().unwrap_or(0);
-    summary.ops_new = fresh.len();
-    let mut new_heads = NewHeads::default();
-    for (id, record_ops) in &by_record {
-        // What this build cannot interpret — an op of a newer schema, a kind
-        // or a field it does not know — is kept and relayed, not shown.
-        summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
-        let state = if is_new_record[id] {
-            let shown: Vec<&Op> = record_ops
-                .iter()
-                .copied()
-                .filter(|o| understood(o))
-                .collect();
-            let heads = unsuperseded(&shown);
-            new_heads.add(&shown, &heads);
-            RecordState::from_ops(record_ops, heads)
-        } else {
+        let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+        for op in &fresh {
+            by_record.entry(op.record_id.as_str()).or_default().push(op);
+        }
+        let newest_hlc = fresh.iter().map(|o| o.hlc).max().unwrap_or(0);
+        summary.ops_new = fresh.len();
+        let (new, known): (Vec<_>, Vec<_>) = by_record
+            .into_iter()
+            .partition(|(id, _)| self.is_new_record[*id]);
+        for (id, record_ops) in &known {
+            summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
             for op in record_ops.iter().filter(|o| understood(o)) {
                 oplog::record_heads(conn, op)?;
             }
-            RecordState::from_log(conn, id)?
-        };
-        let Some(kind) = kinds::kind(&record_ops[0].kind) else {
-            continue;
-        };
-        let Some(row) = Row::of(kind, &state) else {
-            continue;
-        };
-        if is_new_record[id] {
-            summary.records_new += 1;
-        } else {
-            summary.records_changed += 1;
+            let state = RecordState::from_log(conn, id)?;
+            if let Some(row) = kinds::kind(&record_ops[0].kind).and_then(|k| Row::of(k, &state)) {
+                summary.records_changed += 1;
+                row.write(conn, id, Entry::MayExist)?;
+            }
         }
-        let entry = if is_new_record[id] {
-            Entry::New
-        } else {
-            Entry::MayExist
+        // New records as they were prepared, then any that were not.
+        let mut new: HashMap<&str, Vec<&Op>> = new.into_iter().collect();
+        let mut new_records: Vec<NewRecord> = Vec::with_capacity(new.len());
+        let mut write_new = |mut record: NewRecord| -> Result<()> {
+            summary.ops_not_applied += record.not_applied;
+            if let Some(row) = record.row.take() {
+                summary.records_new += 1;
+                row.write(conn, &record.id, Entry::New)?;
+            }
+            new_records.push(record);
+            Ok(())
         };
-        row.write(conn, id, entry)?;
+        for batch in prepared {
+            for record in batch.0 {
+                // Only what was worked out from exactly the ops merged here.
+                if new
+                    .get(record.id.as_str())
+                    .is_some_and(|ops| ops.len() == record.ops)
+                {
+                    new.remove(record.id.as_str());
+                    write_new(record)?;
+                }
+            }
+        }
+        for record_ops in new.into_values() {
+            write_new(NewRecord::of(&record_ops))?;
+        }
+        save_new_heads(conn, &new_records)?;
+        let conflicts_after: i64 =
+            conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
+        summary.conflicts_new = (conflicts_after - self.conflicts_before).max(0) as usize;
+        advance_clock(conn, newest_hlc)?;
+        Ok(summary)
     }
-    new_heads.save(conn)?;
-    let conflicts_after: i64 = conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get(0))?;
-    summary.conflicts_new = (conflicts_after - conflicts_before).max(0) as usize;
-    advance_clock(conn, newest_hlc)?;
-    Ok(summary)
 }
 
 /// Whether this build knows how to show `op`: its schema, kind and field
@@ -467,45 +555,111 @@ fn unsuperseded<'a>(ops: &[&'a Op]) -> Vec<&'a Op> {
         .collect()
 }
 
-/// The heads and superseded ops of records new to this replica, worked
-/// out in memory, stored in bulk.
-#[derive(Default)]
-struct NewHeads<'a> {
-    heads: Vec<&'a Op>,
-    superseded: Vec<&'a OpId>,
+/// A record new to this replica as its ops alone make it: everything its
+/// import writes, worked out without the database, so on another thread
+/// while the merge adds ops ([`NewRecords`]).
+struct NewRecord {
+    id: String,
+    /// How many ops it was worked out from.
+    ops: usize,
+    /// Of those, how many this build cannot interpret ([`understood`]).
+    not_applied: usize,
+    /// Its heads, as `(field, actor, seq)` ([`head_of`]).
+    heads: Vec<(String, String, u64)>,
+    /// The op ids its ops supersede.
+    superseded: Vec<(String, u64)>,
+    /// Its typed row, `None` once written (or if its create has not arrived).
+    row: Option<Row>,
 }
 
-impl<'a> NewHeads<'a> {
-    fn add(&mut self, ops: &[&'a Op], heads: &[&'a Op]) {
-        self.superseded
-            .extend(ops.iter().flat_map(|o| &o.supersedes));
-        self.heads.extend(heads);
+impl NewRecord {
+    fn of(ops: &[&Op]) -> NewRecord {
+        let shown: Vec<&Op> = ops.iter().copied().filter(|o| understood(o)).collect();
+        let heads = unsuperseded(&shown);
+        let record = NewRecord {
+            id: ops[0].record_id.clone(),
+            ops: ops.len(),
+            not_applied: ops.len() - shown.len(),
+            heads: heads
+                .iter()
+                .map(|o| (head_of(o).to_string(), o.actor.clone(), o.seq))
+                .collect(),
+            superseded: shown
+                .iter()
+                .flat_map(|o| &o.supersedes)
+                .map(|s| (s.actor.clone(), s.seq))
+                .collect(),
+            row: None,
+        };
+        let row =
+            kinds::kind(&ops[0].kind).and_then(|k| Row::of(k, &RecordState::from_ops(ops, heads)));
+        NewRecord { row, ..record }
     }
+}
 
-    fn save(&self, conn: &Connection) -> Result<()> {
-        insert_rows(
-            conn,
-            "INSERT OR IGNORE INTO superseded (actor, seq)",
-            2,
-            &self.superseded,
-            |s, at, id| {
-                s.raw_bind_parameter(at, &id.actor)?;
-                s.raw_bind_parameter(at + 1, id.seq as i64)
-            },
-        )?;
-        insert_rows(
-            conn,
-            "INSERT OR IGNORE INTO head (record_id, field, actor, seq)",
-            4,
-            &self.heads,
-            |s, at, op| {
-                s.raw_bind_parameter(at, &op.record_id)?;
-                s.raw_bind_parameter(at + 1, head_of(op))?;
-                s.raw_bind_parameter(at + 2, &op.actor)?;
-                s.raw_bind_parameter(at + 3, op.seq as i64)
-            },
-        )
+/// Some of the records an import's ops would create, each as
+/// [`NewRecord`] if it is new to the replica: worked out by the bundle
+/// reader once it has vouched for the ops, handed to [`Merge::finish`] a
+/// batch at a time so that it writes the first while the rest are built.
+pub struct NewRecords(Vec<NewRecord>);
+
+impl NewRecords {
+    /// The records `ops` make, `per_batch` at a time, to `emit`, until it
+    /// returns false.
+    pub fn prepare<'a>(
+        ops: impl IntoIterator<Item = &'a Op>,
+        per_batch: usize,
+        emit: &mut dyn FnMut(NewRecords) -> bool,
+    ) {
+        // In the order of their ids, as the tables' indexes hold them.
+        let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+        for op in ops {
+            by_record.entry(op.record_id.as_str()).or_default().push(op);
+        }
+        let mut batch = Vec::with_capacity(per_batch);
+        for ops in by_record.into_values() {
+            batch.push(NewRecord::of(&ops));
+            if batch.len() == per_batch && !emit(NewRecords(std::mem::take(&mut batch))) {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            emit(NewRecords(batch));
+        }
     }
+}
+
+/// Stores the heads and superseded ids of the records new to this replica, in bulk.
+fn save_new_heads(conn: &Connection, records: &[NewRecord]) -> Result<()> {
+    let superseded: Vec<&(String, u64)> = records.iter().flat_map(|r| &r.superseded).collect();
+    insert_rows(
+        conn,
+        "INSERT OR IGNORE INTO superseded (actor, seq)",
+        2,
+        &superseded,
+        |s, at, (actor, seq)| {
+            s.raw_bind_parameter(at, actor)?;
+            s.raw_bind_parameter(at + 1, *seq as i64)
+        },
+    )?;
+    let mut heads: Vec<(&str, &(String, String, u64))> = records
+        .iter()
+        .flat_map(|r| r.heads.iter().map(|h| (r.id.as_str(), h)))
+        .collect();
+    // In key order, the B-tree is appended to rather than split all over.
+    heads.sort_unstable();
+    insert_rows(
+        conn,
+        "INSERT OR IGNORE INTO head (record_id, field, actor, seq)",
+        4,
+        &heads,
+        |s, at, (id, (field, actor, seq))| {
+            s.raw_bind_parameter(at, id)?;
+            s.raw_bind_parameter(at + 1, field)?;
+            s.raw_bind_parameter(at + 2, actor)?;
+            s.raw_bind_parameter(at + 3, *seq as i64)
+        },
+    )
 }
 
 static HEADS_SQL: LazyLock<String> = LazyLock::new(|| {

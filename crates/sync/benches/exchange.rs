@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fieldbook_bundle::team::KdfParams;
+use fieldbook_store::testing_support::plain_sqlite_floor;
 use fieldbook_store::{Change, Store};
 use fieldbook_sync::{self as sync, Target};
 use serde_json::{json, Map, Value};
@@ -104,14 +105,15 @@ fn exchange(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(criterion::Throughput::Elements(ops as u64));
     let mut n = 0;
+    let fresh_copy = |n: &mut usize| {
+        *n += 1;
+        let path = dir.path().join(format!("b-{n}.db"));
+        std::fs::copy(dir.path().join("b.db"), &path).unwrap();
+        Store::open(&path).unwrap()
+    };
     group.bench_function("sync::import", |bench| {
         bench.iter_batched(
-            || {
-                n += 1;
-                let path = dir.path().join(format!("b-{n}.db"));
-                std::fs::copy(dir.path().join("b.db"), &path).unwrap();
-                Store::open(&path).unwrap()
-            },
+            || fresh_copy(&mut n),
             |mut store| {
                 let report = sync::import(&mut store, &file).unwrap();
                 (store, report)
@@ -119,7 +121,46 @@ fn exchange(c: &mut Criterion) {
             criterion::BatchSize::PerIteration,
         )
     });
+    let all_ops = a.ops_after(&Default::default()).unwrap();
+    group.bench_function("plain SQLite insert (floor)", |bench| {
+        bench.iter_batched(
+            || {
+                n += 1;
+                dir.path().join(format!("plain-{n}.db"))
+            },
+            |path| plain_sqlite_floor(&path, &all_ops),
+            criterion::BatchSize::PerIteration,
+        )
+    });
     group.finish();
+
+    // The same, side by side in turns, for the notes: medians of 7 runs.
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let mut store = fresh_copy(&mut n);
+        let t = Instant::now();
+        sync::import(&mut store, &file).unwrap();
+        ours.push(t.elapsed());
+        drop(store);
+        n += 1;
+        let t = Instant::now();
+        let conn = plain_sqlite_floor(&dir.path().join(format!("plain-{n}.db")), &all_ops);
+        floor.push(t.elapsed());
+        drop(conn);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (ours, floor) = (median(&mut ours), median(&mut floor));
+    println!(
+        "whole import of {ops} changes (read, verify, merge): {:.3} s = {:.0} changes/s; plain SQLite floor {:.3} s = {:.0}/s; ours {:.2}× the floor",
+        ours.as_secs_f64(),
+        ops as f64 / ours.as_secs_f64(),
+        floor.as_secs_f64(),
+        ops as f64 / floor.as_secs_f64(),
+        ours.as_secs_f64() / floor.as_secs_f64()
+    );
 
     // The Conflicts view with 100,000 records, 200 of them in conflict.
     let dir = tempfile::tempdir().unwrap();

@@ -6,13 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 
 use fieldbook_bundle::{
     Blob, Bundle, BundleError, Checkpoint, DeviceStatus, Header, KeyRing, Limits,
     DEFAULT_MAX_PART_BYTES,
 };
 use fieldbook_core::op::{Op, OpKind, OP_SCHEMA_VERSION};
-use fieldbook_store::{BundleLogEntry, ImportSummary, Store, StoredCheckpoint};
+use fieldbook_store::{BundleLogEntry, ImportSummary, NewRecords, Store, StoredCheckpoint};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -82,6 +83,45 @@ pub fn export(
     progress: &dyn Fn(Progress),
     cancel: &AtomicBool,
 ) -> Result<ExportReport, SyncError> {
+    export_with(store, target, max_part_bytes, true, progress, cancel)
+}
+
+/// [`export`] of the changes alone: the team hub takes the photos apart,
+/// sealed one by one ([`seal_photo`]), so that a cut transfer resumes.
+pub fn export_changes(store: &Store, target: &Target) -> Result<ExportReport, SyncError> {
+    export_with(store, target, 0, false, &|_| {}, &AtomicBool::new(false))
+}
+
+/// A photo of this laptop's attachment store sealed under the project key
+/// (`None` if its file is not here).
+pub fn seal_photo(store: &Store, sha256: &str) -> Result<Option<Vec<u8>>, SyncError> {
+    if !store.blobs().contains(sha256) {
+        return Ok(None);
+    }
+    let plain = store.blobs().read(sha256)?;
+    Ok(Some(fieldbook_bundle::seal_photo(
+        &team(store)?.key,
+        sha256,
+        &plain,
+    )))
+}
+
+/// Opens a sealed photo, checks it is the photo named `sha256`, and keeps it
+/// in the attachment store.
+pub fn keep_sealed_photo(store: &Store, sha256: &str, sealed: &[u8]) -> Result<(), SyncError> {
+    let plain = fieldbook_bundle::open_photo(&team(store)?.key, sha256, sealed)?;
+    store.blobs().put(&plain)?;
+    Ok(())
+}
+
+fn export_with(
+    store: &Store,
+    target: &Target,
+    max_part_bytes: usize,
+    with_photos: bool,
+    progress: &dyn Fn(Progress),
+    cancel: &AtomicBool,
+) -> Result<ExportReport, SyncError> {
     let t = team(store)?;
     let me = store.device_id().to_string();
     let have = match target {
@@ -110,7 +150,11 @@ pub fn export(
         ops.extend(run.into_iter().take_while(|o| o.seq <= end.seq));
     }
     progress(Progress::Ops { count: ops.len() });
-    let blobs = photos(store, &ops, progress, cancel)?;
+    let blobs = if with_photos {
+        photos(store, &ops, progress, cancel)?
+    } else {
+        Vec::new()
+    };
     if cancel.load(Ordering::Relaxed) {
         return Err(SyncError::Cancelled);
     }
@@ -247,7 +291,92 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, SyncError> {
     Ok(fieldbook_bundle::inspect(bytes)?)
 }
 
-/// Imports one bundle file (or one part of a split export).
+/// Chunks of decoded ops waiting for the merge: enough to keep both cores
+/// busy, few enough to bound the memory the reader runs ahead with.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// What the reader hands the merge: ops as they are decoded (not yet
+/// vouched for), then its verdict on the whole file, then the records the
+/// ops make where they are new, a batch at a time.
+enum Decoded {
+    Ops(Arc<Vec<Op>>),
+    Verdict(Result<Box<Bundle>, BundleError>),
+    NewRecords(NewRecords),
+}
+
+/// New records per batch the reader hands over.
+const RECORDS_PER_BATCH: usize = 512;
+
+/// Reads and verifies `bytes` on this thread, sending the ops on as they
+/// are decoded, then the verdict, then the new records they make. Stops
+/// early once the merge hangs up.
+fn read_beside(
+    bytes: &[u8],
+    key: &fieldbook_bundle::ProjectKey,
+    keys: &dyn KeyRing,
+    limits: &Limits,
+    to_merge: mpsc::SyncSender<Decoded>,
+) {
+    let mut sent = Vec::new();
+    let verdict = fieldbook_bundle::read_streaming(bytes, key, keys, limits, &mut |chunk| {
+        let chunk = Arc::new(chunk);
+        sent.push(Arc::clone(&chunk));
+        to_merge
+            .send(Decoded::Ops(chunk))
+            .map_err(|_| BundleError::Invalid("the merge stopped".into()))
+    });
+    let verdict = verdict.map(Box::new);
+    let verified = verdict.is_ok();
+    if to_merge.send(Decoded::Verdict(verdict)).is_ok() && verified {
+        NewRecords::prepare(
+            sent.iter().flat_map(|c| c.iter()),
+            RECORDS_PER_BATCH,
+            &mut |r| to_merge.send(Decoded::NewRecords(r)).is_ok(),
+        );
+    }
+}
+
+/// Merges the ops [`read_beside`] sends as they come, and finishes once its
+/// verdict vouches for them all. If the reader refuses the file, its reason
+/// is the answer, even when the merge failed first on ops it would have
+/// refused: the caller's transaction then rolls everything back.
+fn merge_as_read(
+    store: &mut Store,
+    decoded: mpsc::Receiver<Decoded>,
+) -> Result<(Bundle, ImportSummary), SyncError> {
+    let mut merge = store.merge_verified()?;
+    let mut failed = None;
+    let verdict = loop {
+        match decoded.recv() {
+            Ok(Decoded::Ops(chunk)) if failed.is_none() => {
+                if let Err(e) = merge.add(chunk) {
+                    failed = Some(e);
+                }
+            }
+            Ok(Decoded::Ops(_)) => {}
+            Ok(Decoded::Verdict(v)) => break v,
+            // The reader always sends its verdict after the ops; it can
+            // only be gone without one if it panicked.
+            Ok(Decoded::NewRecords(_)) | Err(_) => {
+                break Err(BundleError::Invalid("the bundle reader stopped".into()))
+            }
+        }
+    };
+    let bundle = *verdict?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let prepared = std::iter::from_fn(|| match decoded.recv() {
+        Ok(Decoded::NewRecords(r)) => Some(r),
+        _ => None,
+    });
+    Ok((bundle, merge.finish(prepared)?))
+}
+
+/// Imports one bundle file (or one part of a split export). The file is read
+/// and verified on one core while the other merges its ops as they are
+/// decoded, in one transaction that the reader's verdict commits or rolls
+/// back.
 pub fn import(store: &mut Store, bytes: &[u8]) -> Result<ImportReport, SyncError> {
     import_reporting(store, bytes, &|_| {})
 }
@@ -273,12 +402,65 @@ pub fn import_reporting(
     // revoked sender's roster still tells who revoked whom).
     let before = current_trust(store)?;
     let trust = team_trust(store, &all)?;
-    let bundle = match fieldbook_bundle::read(bytes, &t.key, &trust, &limits) {
-        Err(e @ BundleError::RevokedDevice { .. }) => {
+    progress(Progress::Merging {
+        count: header
+            .ranges
+            .iter()
+            .map(|r| (r.to_seq + 1).saturating_sub(r.from_seq) as usize)
+            .sum(),
+    });
+    let merged = std::thread::scope(|s| {
+        let (sender, decoded) = mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+        s.spawn(|| read_beside(bytes, &t.key, &trust, &limits, sender));
+        store.atomically(|store| {
+            let (bundle, summary) = merge_as_read(store, decoded)?;
+            // Everything checked: the photos (atomic, idempotent files),
+            // then what the bundle taught, with the ops in one transaction.
+            let mut photos_new = 0;
+            let total = bundle.blobs.len();
+            for (done, blob) in bundle.blobs.iter().enumerate() {
+                if !store.blobs().contains(&blob.sha256) {
+                    store.blobs().put(&blob.bytes)?;
+                    photos_new += 1;
+                }
+                progress(Progress::Photos {
+                    done: done + 1,
+                    total,
+                });
+            }
+            if teaches {
+                learn(store, &trust, &all)?;
+            }
+            for c in &bundle.checkpoints {
+                store.save_checkpoint(&StoredCheckpoint {
+                    actor: c.actor.clone(),
+                    seq: c.seq,
+                    op_hash: c.op_hash.clone(),
+                    sig: c.sig.clone(),
+                })?;
+            }
+            let sender = &bundle.header.sender_actor;
+            store.set_peer_have(sender, &bundle.header.sender_vv)?;
+            store.log_bundle(&BundleLogEntry {
+                bundle_id: bundle.header.bundle_id.clone(),
+                part: bundle.header.part.map_or(1, |p| p.index),
+                direction: "import",
+                sender: sender.clone(),
+                file_sha: file_sha(bytes),
+                ops_new: summary.ops_new,
+                ops_known: summary.ops_known,
+                blobs: photos_new,
+            })?;
+            Ok::<_, SyncError>((bundle, summary, photos_new))
+        })
+    });
+    let (bundle, summary, photos_new) = match merged {
+        // A revoked sender's roster still tells who revoked whom.
+        Err(e @ SyncError::Bundle(BundleError::RevokedDevice { .. })) => {
             if teaches {
                 store.atomically(|store| learn(store, &trust, &all))?;
             }
-            return Err(e.into());
+            return Err(e);
         }
         other => other?,
     };
@@ -288,51 +470,8 @@ pub fn import_reporting(
         .filter(|a| !before.active.contains_key(*a))
         .chain(trust.revoked.difference(&before.revoked))
         .count();
-    // Everything checked: photos first (atomic, idempotent files), then the ops.
-    let mut photos_new = 0;
-    let total = bundle.blobs.len();
-    for (done, blob) in bundle.blobs.iter().enumerate() {
-        if !store.blobs().contains(&blob.sha256) {
-            store.blobs().put(&blob.bytes)?;
-            photos_new += 1;
-        }
-        progress(Progress::Photos {
-            done: done + 1,
-            total,
-        });
-    }
-    progress(Progress::Merging {
-        count: bundle.ops.len(),
-    });
-    let sender = bundle.header.sender_actor.clone();
     let part = bundle.header.part;
-    // The ops and what the bundle taught, in one transaction.
-    let summary = store.atomically(|store| {
-        let summary = store.import_verified_ops(&bundle.ops)?;
-        if teaches {
-            learn(store, &trust, &all)?;
-        }
-        for c in &bundle.checkpoints {
-            store.save_checkpoint(&StoredCheckpoint {
-                actor: c.actor.clone(),
-                seq: c.seq,
-                op_hash: c.op_hash.clone(),
-                sig: c.sig.clone(),
-            })?;
-        }
-        store.set_peer_have(&sender, &bundle.header.sender_vv)?;
-        store.log_bundle(&BundleLogEntry {
-            bundle_id: bundle.header.bundle_id.clone(),
-            part: part.map_or(1, |p| p.index),
-            direction: "import",
-            sender: sender.clone(),
-            file_sha: file_sha(bytes),
-            ops_new: summary.ops_new,
-            ops_known: summary.ops_known,
-            blobs: photos_new,
-        })?;
-        Ok::<_, SyncError>(summary)
-    })?;
+    let sender = bundle.header.sender_actor.clone();
     Ok(ImportReport {
         bundle_id: bundle.header.bundle_id,
         part: part.map(|p| p.index),

@@ -10,7 +10,8 @@ mod team;
 
 pub use error::SyncError;
 pub use exchange::{
-    export, import, import_reporting, inspect, ExportReport, ImportReport, Progress, Target,
+    export, export_changes, import, import_reporting, inspect, keep_sealed_photo, seal_photo,
+    ExportReport, ImportReport, Progress, Target,
 };
 pub use membership::{membership, sign_as_device, Membership};
 pub use team::{add_device, init, join, learn_roster, revoke, show, DeviceView, TeamView};

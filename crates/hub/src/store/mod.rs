@@ -140,6 +140,65 @@ pub struct Totals {
     pub bundles: u64,
     pub bytes: u64,
     pub teams: u64,
+    /// Photos stored whole, and their sealed bytes.
+    pub blobs: u64,
+    pub blob_bytes: u64,
+}
+
+/// A photo upload as stored (sealed: the hub cannot read it): what its
+/// first chunk declared, and how far it has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRow {
+    pub length: u64,
+    pub ciphertext_sha256: String,
+    pub received: u64,
+    /// Whole, and its bytes checked against the declared hash.
+    pub complete: bool,
+}
+
+/// What became of a chunk handed to [`HubStore::append_blob`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored; the upload now stands here.
+    At(BlobRow),
+    /// Not stored: the upload stands elsewhere (or is complete already).
+    Elsewhere(BlobRow),
+}
+
+/// A chunk of `bytes` at `offset` of the photo named `sha256`, whose sealed
+/// whole is declared `length` bytes with hash `ciphertext_sha256`.
+#[derive(Debug, Clone)]
+pub struct BlobChunk {
+    pub project_id: String,
+    pub sha256: String,
+    pub length: u64,
+    pub ciphertext_sha256: String,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl BlobChunk {
+    /// Where the upload must stand for this chunk to be stored, given the
+    /// stored row: `Ok(true)` to start it afresh (a first chunk, or a first
+    /// chunk declaring another photo than a partial upload there),
+    /// `Ok(false)` to append, `Err` with the row when it stands elsewhere.
+    fn fits(&self, stored: Option<&BlobRow>) -> std::result::Result<bool, BlobRow> {
+        let declared =
+            |r: &BlobRow| r.length == self.length && r.ciphertext_sha256 == self.ciphertext_sha256;
+        match stored {
+            None if self.offset == 0 => Ok(true),
+            None => Err(BlobRow {
+                length: self.length,
+                ciphertext_sha256: self.ciphertext_sha256.clone(),
+                received: 0,
+                complete: false,
+            }),
+            Some(r) if r.complete => Err(r.clone()),
+            Some(r) if self.offset == 0 && !declared(r) => Ok(true),
+            Some(r) if r.received == self.offset && declared(r) => Ok(false),
+            Some(r) => Err(r.clone()),
+        }
+    }
 }
 
 #[async_trait]
@@ -178,6 +237,21 @@ pub trait HubStore: Send + Sync {
     async fn all_ranges(&self, project_id: &str) -> Result<Vec<(String, u64, u64)>>;
     async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>>;
     async fn totals(&self) -> Result<Totals>;
+
+    /// The photos of `shas` the hub has heard of, by name.
+    async fn blobs(&self, project_id: &str, shas: &[String]) -> Result<BTreeMap<String, BlobRow>>;
+    /// Stores a chunk where the upload stands (see [`BlobChunk::fits`]), in
+    /// one transaction, so processes sharing a database append in turn.
+    async fn append_blob(&self, chunk: BlobChunk) -> Result<Appended>;
+    /// The stored chunk holding byte `at` of a photo, with where it starts.
+    async fn blob_chunk(
+        &self,
+        project_id: &str,
+        sha256: &str,
+        at: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>>;
+    /// Marks a whole upload complete (its hash checked), or discards it.
+    async fn settle_blob(&self, project_id: &str, sha256: &str, complete: bool) -> Result<()>;
 }
 
 /// The version vector the hub serves: for each author, the highest seq up to

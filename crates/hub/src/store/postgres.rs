@@ -11,11 +11,14 @@ use fieldbook_bundle::roster::RosterEntry;
 use tokio_postgres::NoTls;
 
 use super::{
-    CodeKind, CodeRow, EnrolOutcome, Enrolment, HubStore, NewBundle, PutOutcome, Result,
-    StoreError, StoredRange, TeamRow, TokenRow, Totals,
+    Appended, BlobChunk, BlobRow, CodeKind, CodeRow, EnrolOutcome, Enrolment, HubStore, NewBundle,
+    PutOutcome, Result, StoreError, StoredRange, TeamRow, TokenRow, Totals,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_blobs.sql"),
+];
 /// Serialises migrations between hub processes starting at once.
 const MIGRATION_LOCK: i64 = 0x0f1e_1db0_0c0b;
 
@@ -89,6 +92,28 @@ impl PostgresStore {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// A photo upload's row, locked for the transaction when `lock`.
+async fn blob_row(
+    c: &impl GenericClient,
+    project_id: &str,
+    sha256: &str,
+    lock: bool,
+) -> Result<Option<BlobRow>> {
+    let sql = format!(
+        "SELECT length, ciphertext_sha256, received, complete FROM blob
+         WHERE project_id = $1 AND sha256 = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    Ok(c.query_opt(&sql, &[&project_id, &sha256])
+        .await?
+        .map(|r| BlobRow {
+            length: r.get::<_, i64>(0) as u64,
+            ciphertext_sha256: r.get(1),
+            received: r.get::<_, i64>(2) as u64,
+            complete: r.get(3),
+        }))
 }
 
 async fn add_entries(
@@ -421,7 +446,9 @@ impl HubStore for PostgresStore {
             .await?
             .query_one(
                 "SELECT (SELECT count(*) FROM bundle), (SELECT coalesce(sum(size), 0)::bigint FROM bundle),
-                        (SELECT count(*) FROM team)",
+                        (SELECT count(*) FROM team),
+                        (SELECT count(*) FROM blob WHERE complete),
+                        (SELECT coalesce(sum(length), 0)::bigint FROM blob WHERE complete)",
                 &[],
             )
             .await?;
@@ -429,6 +456,136 @@ impl HubStore for PostgresStore {
             bundles: r.get::<_, i64>(0) as u64,
             bytes: r.get::<_, i64>(1) as u64,
             teams: r.get::<_, i64>(2) as u64,
+            blobs: r.get::<_, i64>(3) as u64,
+            blob_bytes: r.get::<_, i64>(4) as u64,
         })
+    }
+
+    async fn blobs(&self, project_id: &str, shas: &[String]) -> Result<BTreeMap<String, BlobRow>> {
+        let c = self.pool.get().await?;
+        let mut found = BTreeMap::new();
+        for sha in shas {
+            if let Some(row) = blob_row(&c, project_id, sha, false).await? {
+                found.insert(sha.clone(), row);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn append_blob(&self, chunk: BlobChunk) -> Result<Appended> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // The first chunk's row is made first (or found), then locked: two
+        // processes handed chunks of one upload take turns.
+        tx.execute(
+            "INSERT INTO blob (project_id, sha256, length, ciphertext_sha256, received)
+             VALUES ($1, $2, $3, $4, 0) ON CONFLICT DO NOTHING",
+            &[
+                &chunk.project_id,
+                &chunk.sha256,
+                &(chunk.length as i64),
+                &chunk.ciphertext_sha256,
+            ],
+        )
+        .await?;
+        let stored = blob_row(&tx, &chunk.project_id, &chunk.sha256, true).await?;
+        // A row this chunk's own insert made counts as no row before it.
+        let stored = stored.filter(|r| r.received > 0 || r.complete);
+        let fresh = match chunk.fits(stored.as_ref()) {
+            Ok(fresh) => fresh,
+            Err(row) => return Ok(Appended::Elsewhere(row)),
+        };
+        let key: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+            [&chunk.project_id, &chunk.sha256];
+        if fresh {
+            tx.execute(
+                "DELETE FROM blob_chunk WHERE project_id = $1 AND sha256 = $2",
+                &key,
+            )
+            .await?;
+            tx.execute(
+                "UPDATE blob SET length = $3, ciphertext_sha256 = $4, received = 0
+                 WHERE project_id = $1 AND sha256 = $2",
+                &[
+                    &chunk.project_id,
+                    &chunk.sha256,
+                    &(chunk.length as i64),
+                    &chunk.ciphertext_sha256,
+                ],
+            )
+            .await?;
+        }
+        if !chunk.bytes.is_empty() {
+            tx.execute(
+                "INSERT INTO blob_chunk (project_id, sha256, start, bytes) VALUES ($1, $2, $3, $4)",
+                &[
+                    &chunk.project_id,
+                    &chunk.sha256,
+                    &(chunk.offset as i64),
+                    &chunk.bytes,
+                ],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE blob SET received = received + $3 WHERE project_id = $1 AND sha256 = $2",
+                &[
+                    &chunk.project_id,
+                    &chunk.sha256,
+                    &(chunk.bytes.len() as i64),
+                ],
+            )
+            .await?;
+        }
+        let row = blob_row(&tx, &chunk.project_id, &chunk.sha256, false)
+            .await?
+            .expect("just written");
+        tx.commit().await?;
+        Ok(Appended::At(row))
+    }
+
+    async fn blob_chunk(
+        &self,
+        project_id: &str,
+        sha256: &str,
+        at: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        let row = self
+            .pool
+            .get()
+            .await?
+            .query_opt(
+                "SELECT start, bytes FROM blob_chunk WHERE project_id = $1 AND sha256 = $2
+                   AND start <= $3 ORDER BY start DESC LIMIT 1",
+                &[&project_id, &sha256, &(at as i64)],
+            )
+            .await?;
+        Ok(row
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, Vec<u8>>(1)))
+            .filter(|(start, bytes)| at < start + bytes.len() as u64))
+    }
+
+    async fn settle_blob(&self, project_id: &str, sha256: &str, complete: bool) -> Result<()> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        if complete {
+            tx.execute(
+                "UPDATE blob SET complete = TRUE WHERE project_id = $1 AND sha256 = $2",
+                &[&project_id, &sha256],
+            )
+            .await?;
+        } else {
+            tx.execute(
+                "DELETE FROM blob_chunk WHERE project_id = $1 AND sha256 = $2",
+                &[&project_id, &sha256],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM blob WHERE project_id = $1 AND sha256 = $2",
+                &[&project_id, &sha256],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -12,11 +12,14 @@ use fieldbook_bundle::roster::RosterEntry;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    CodeKind, CodeRow, EnrolOutcome, Enrolment, HubStore, NewBundle, PutOutcome, Result,
-    StoreError, StoredRange, TeamRow, TokenRow, Totals,
+    Appended, BlobChunk, BlobRow, CodeKind, CodeRow, EnrolOutcome, Enrolment, HubStore, NewBundle,
+    PutOutcome, Result, StoreError, StoredRange, TeamRow, TokenRow, Totals,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_blobs.sql"),
+];
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
@@ -126,6 +129,22 @@ fn add_entries(tx: &Connection, project_id: &str, entries: &[RosterEntry]) -> Re
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+fn blob_row(c: &Connection, project_id: &str, sha256: &str) -> Result<Option<BlobRow>> {
+    Ok(c.prepare_cached(
+        "SELECT length, ciphertext_sha256, received, complete FROM blob
+         WHERE project_id = ?1 AND sha256 = ?2",
+    )?
+    .query_row(params![project_id, sha256], |r| {
+        Ok(BlobRow {
+            length: r.get::<_, i64>(0)? as u64,
+            ciphertext_sha256: r.get(1)?,
+            received: r.get::<_, i64>(2)? as u64,
+            complete: r.get(3)?,
+        })
+    })
+    .optional()?)
 }
 
 #[async_trait]
@@ -436,16 +455,122 @@ impl HubStore for SqliteStore {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT (SELECT count(*) FROM bundle), (SELECT coalesce(sum(size), 0) FROM bundle),
-                        (SELECT count(*) FROM team)",
+                        (SELECT count(*) FROM team),
+                        (SELECT count(*) FROM blob WHERE complete),
+                        (SELECT coalesce(sum(length), 0) FROM blob WHERE complete)",
                 [],
                 |r| {
                     Ok(Totals {
                         bundles: r.get::<_, i64>(0)? as u64,
                         bytes: r.get::<_, i64>(1)? as u64,
                         teams: r.get::<_, i64>(2)? as u64,
+                        blobs: r.get::<_, i64>(3)? as u64,
+                        blob_bytes: r.get::<_, i64>(4)? as u64,
                     })
                 },
             )?)
+        })
+        .await
+    }
+
+    async fn blobs(&self, project_id: &str, shas: &[String]) -> Result<BTreeMap<String, BlobRow>> {
+        let (project_id, shas) = (project_id.to_string(), shas.to_vec());
+        self.read(move |c| {
+            let mut found = BTreeMap::new();
+            for sha in shas {
+                if let Some(row) = blob_row(c, &project_id, &sha)? {
+                    found.insert(sha, row);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn append_blob(&self, chunk: BlobChunk) -> Result<Appended> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let key = params![chunk.project_id, chunk.sha256];
+            let fresh = match chunk.fits(blob_row(&tx, &chunk.project_id, &chunk.sha256)?.as_ref()) {
+                Ok(fresh) => fresh,
+                Err(row) => return Ok(Appended::Elsewhere(row)),
+            };
+            if fresh {
+                tx.execute("DELETE FROM blob_chunk WHERE project_id = ?1 AND sha256 = ?2", key)?;
+                tx.execute(
+                    "INSERT INTO blob (project_id, sha256, length, ciphertext_sha256, received)
+                     VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT (project_id, sha256) DO UPDATE
+                     SET length = excluded.length, ciphertext_sha256 = excluded.ciphertext_sha256,
+                         received = 0",
+                    params![
+                        chunk.project_id,
+                        chunk.sha256,
+                        chunk.length as i64,
+                        chunk.ciphertext_sha256
+                    ],
+                )?;
+            }
+            if !chunk.bytes.is_empty() {
+                tx.execute(
+                    "INSERT INTO blob_chunk (project_id, sha256, start, bytes) VALUES (?1, ?2, ?3, ?4)",
+                    params![chunk.project_id, chunk.sha256, chunk.offset as i64, chunk.bytes],
+                )?;
+                tx.execute(
+                    "UPDATE blob SET received = received + ?3 WHERE project_id = ?1 AND sha256 = ?2",
+                    params![chunk.project_id, chunk.sha256, chunk.bytes.len() as i64],
+                )?;
+            }
+            let row = blob_row(&tx, &chunk.project_id, &chunk.sha256)?.expect("just written");
+            tx.commit()?;
+            Ok(Appended::At(row))
+        })
+        .await
+    }
+
+    async fn blob_chunk(
+        &self,
+        project_id: &str,
+        sha256: &str,
+        at: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        let (project_id, sha256) = (project_id.to_string(), sha256.to_string());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT start, bytes FROM blob_chunk WHERE project_id = ?1 AND sha256 = ?2
+                   AND start <= ?3 ORDER BY start DESC LIMIT 1",
+            )?
+            .query_row(params![project_id, sha256, at as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
+            .optional()?
+            .filter(|(start, bytes): &(u64, Vec<u8>)| at < start + bytes.len() as u64))
+        })
+        .await
+    }
+
+    async fn settle_blob(&self, project_id: &str, sha256: &str, complete: bool) -> Result<()> {
+        let (project_id, sha256) = (project_id.to_string(), sha256.to_string());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let key = params![project_id, sha256];
+            if complete {
+                tx.execute(
+                    "UPDATE blob SET complete = 1 WHERE project_id = ?1 AND sha256 = ?2",
+                    key,
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM blob_chunk WHERE project_id = ?1 AND sha256 = ?2",
+                    key,
+                )?;
+                tx.execute(
+                    "DELETE FROM blob WHERE project_id = ?1 AND sha256 = ?2",
+                    key,
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
