@@ -4,6 +4,7 @@
 //! (`hub-status` events) and when teammates' changes arrived (`hub-synced`).
 //! The store is locked for each local step only, so editing goes on.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -13,8 +14,9 @@ use fieldbook_store::Store;
 use serde::Serialize;
 use serde_json::json;
 use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::{AppState, CmdResult, CommandError};
+use crate::commands::{chosen, AppState, CmdResult, CommandError};
 
 /// Between syncs while the hub answers (`FIELDBOOK_HUB_INTERVAL_SECS` overrides).
 const INTERVAL_SECS: u64 = 180;
@@ -238,14 +240,14 @@ impl From<HubError> for CommandError {
             HubError::Refused(_) => "hub_refused",
             HubError::NotEnrolled | HubError::NotEnrolledWith(_) => "not_enrolled",
             HubError::Sync(fieldbook_sync::SyncError::NoTeam) => "no_team",
-            HubError::Store(_) | HubError::Sync(_) | HubError::Protocol(_) | HubError::BadCa => {
-                "sync"
-            }
+            HubError::BadCa => "bad_ca",
+            HubError::Store(_) | HubError::Sync(_) | HubError::Protocol(_) => "sync",
         };
-        // The form shows an address or code problem under its field.
+        // The form shows an address, code or CA problem under its field.
         let field = match &e {
             HubError::BadUrl(_) | HubError::Unreachable(_) => Some("url"),
             HubError::Refused(r) if r.code == RefusalCode::BadCode => Some("code"),
+            HubError::BadCa => Some("ca"),
             _ => None,
         };
         CommandError::new(code, e.to_string(), field)
@@ -257,20 +259,45 @@ pub fn hub_status(sync: State<'_, HubSync>) -> HubSyncStatus {
     sync.status()
 }
 
-/// Enrols this laptop with a hub, then syncs at once.
+/// Enrols this laptop with a hub, then syncs at once. `ca`: the file of the
+/// team's certificate authority (PEM), for a hub whose certificate is not
+/// from a public one.
 #[tauri::command]
 pub async fn hub_enrol(
     state: State<'_, AppState>,
     sync: State<'_, HubSync>,
     url: String,
     code: String,
+    ca: Option<PathBuf>,
 ) -> CmdResult<HubSyncStatus> {
+    let ca_pem = ca.as_deref().map(read_ca).transpose()?;
     crate::commands::on_store(&state, move |s| {
-        fieldbook_hub_client::enrol(s, &url, &code, None)
+        fieldbook_hub_client::enrol(s, &url, &code, ca_pem.as_deref())
     })
     .await?;
     sync.wake();
     Ok(sync.status())
+}
+
+/// Asks for the team's certificate authority file; its path, `None` when cancelled.
+#[tauri::command]
+pub async fn hub_pick_ca(app: AppHandle) -> CmdResult<Option<PathBuf>> {
+    chosen(
+        app.dialog()
+            .file()
+            .add_filter("PEM certificate", &["pem", "crt", "cer"])
+            .blocking_pick_file(),
+    )
+}
+
+/// The CA file's text. Read lossily: a binary (DER) certificate then holds
+/// no PEM one, and enrol says so (`BadCa`) rather than "invalid UTF-8".
+fn read_ca(path: &Path) -> CmdResult<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let message = format!("cannot read {}: {e}", path.display());
+        CommandError::new("ca_unreadable", message, Some("ca"))
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[tauri::command]

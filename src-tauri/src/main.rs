@@ -85,6 +85,7 @@ fn main() {
             print_commands::report_print,
             hub_sync::hub_status,
             hub_sync::hub_enrol,
+            hub_sync::hub_pick_ca,
             hub_sync::hub_sync_now,
             hub_sync::hub_forget,
         ])

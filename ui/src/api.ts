@@ -586,8 +586,10 @@ export const api = {
 
   // ---- team hub: background sync ----
   hubStatus: () => call<HubSyncStatus>('hub_status'),
-  /** Enrols this laptop with the hub by an admin code or a device code. */
-  hubEnrol: (url: string, code: string) => call<HubSyncStatus>('hub_enrol', { url, code }),
+  /** Enrols this laptop with the hub by an admin code or a device code; `ca`: the team's certificate authority file (PEM), if any. */
+  hubEnrol: (url: string, code: string, ca: string | null) => call<HubSyncStatus>('hub_enrol', { url, code, ca }),
+  /** Asks for the team's certificate authority file; its path, null when cancelled. */
+  hubPickCa: () => call<string | null>('hub_pick_ca'),
   /** Starts a sync and returns at once: `hub-status` tells how it goes, `hub-synced` what it brought. */
   hubSyncNow: () => call<null>('hub_sync_now'),
   /** Stops syncing with the hub (what this laptop has stays). */

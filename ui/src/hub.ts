@@ -1,9 +1,11 @@
 // The team hub (background sync): its state in the header, always in view,
 // with Sync now; and the Hub section of the Sync page: enrol by the hub's
-// address and a code, or the hub followed, its state, Sync now and Stop
-// syncing. The state is fetched once (hub_status), then follows the
-// `hub-status` event; `hub-synced` (changes from teammates) refreshes the page
-// on screen, unless that would take what the user is typing: then it waits.
+// address and a code (and the team's own certificate authority, for a hub
+// whose certificate is not from a public one), or the hub followed, its
+// state, Sync now and Stop syncing. The state is fetched once (hub_status),
+// then follows the `hub-status` event; `hub-synced` (changes from teammates)
+// refreshes the page on screen, unless that would take what the user is
+// typing: then it waits.
 
 import { listen } from '@tauri-apps/api/event';
 import { api, invalidate, toApiError, type ApiError, type HubSynced, type HubSyncStatus, type TeamView } from './api';
@@ -12,7 +14,7 @@ import { formatDateTime, formatWhen, has, t } from './i18n';
 import { pageHost } from './layout';
 import { currentPage, currentRoute, navigate, rerender } from './router';
 import { clearBanner, errorText, setStatus, showError, statusState } from './status';
-import { input } from './team';
+import { fieldError, fieldId, input } from './team';
 
 // ---------------------------------------------------------------- the state
 
@@ -110,6 +112,60 @@ function tooltip(s: HubSyncStatus): string {
 /** What an enrolment's refusal says (a refusal by the hub names its reason). */
 function enrolErrorText(err: ApiError): string {
   return err.code === 'hub_refused' ? t('hub.refused', { reason: err.message }) : errorText(err);
+}
+
+/** The last part of a path (the native dialog gives whole paths). */
+function fileName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}
+
+interface CaField {
+  wrap: HTMLElement;
+  /** The chosen file's path; null: the hub's certificate is from a public authority. */
+  path(): string | null;
+  error(text: string | null): void;
+  focus(): void;
+}
+
+/** The team's certificate authority (PEM), optional: a file chosen in the native dialog, shown by name, cleared. */
+function caField(): CaField {
+  const id = fieldId('hub-ca');
+  let path: string | null = null;
+  const name = h('span', { class: 'hub-ca-name', 'data-testid': 'hub-ca-file' });
+  const choose = h('button', { type: 'button', id, class: 'btn btn-small', 'data-testid': 'hub-ca-choose' }, t('hub.ca_choose'));
+  const clear = h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-testid': 'hub-ca-clear' }, t('hub.ca_clear'));
+  const err = fieldError(id, choose);
+  const show = (chosen: string | null) => {
+    path = chosen;
+    name.textContent = chosen === null ? t('hub.ca_none') : fileName(chosen);
+    name.title = chosen ?? '';
+    name.classList.toggle('muted', chosen === null);
+    clear.hidden = chosen === null;
+    err.error(null);
+  };
+  choose.addEventListener('click', async () => {
+    try {
+      const picked = await api.hubPickCa();
+      if (picked !== null) show(picked);
+    } catch (e) {
+      err.error(errorText(toApiError(e)));
+    }
+  });
+  clear.addEventListener('click', () => {
+    show(null);
+    // The button pressed is now hidden: keep the keyboard in the field.
+    choose.focus();
+  });
+  show(null);
+  const wrap = h(
+    'div',
+    { class: 'field' },
+    h('span', { class: 'field-label', id: `${id}-label` }, t('hub.ca')),
+    h('div', { class: 'hub-ca', role: 'group', 'aria-labelledby': `${id}-label` }, name, choose, clear),
+    err.el,
+    h('div', { class: 'field-hint muted' }, t('hub.ca_hint')),
+  );
+  return { wrap, path: () => path, error: err.error, focus: () => choose.focus() };
 }
 
 function stateLine(): { el: HTMLElement; text: HTMLElement } {
@@ -248,6 +304,7 @@ export function hubSection(): HubSection {
     url.input.placeholder = 'http://127.0.0.1:8787';
     url.input.inputMode = 'url';
     const code = input('hub-code', t('hub.code'));
+    const ca = caField();
     const noTeam = h('p', { class: 'sync-notice', 'data-testid': 'hub-no-team', hidden: true }, t('hub.no_team'));
     const problem = h('div', { class: 'sync-problem', role: 'alert', 'data-testid': 'hub-error', hidden: true });
     const working = h('span', { class: 'muted small', role: 'status' });
@@ -258,12 +315,14 @@ export function hubSection(): HubSection {
       url.wrap,
       code.wrap,
       h('p', { class: 'muted small' }, t('hub.code_hint')),
+      ca.wrap,
       problem,
       h('div', { class: 'form-foot' }, button, working),
     );
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       problem.hidden = true;
+      ca.error(null);
       const missing = [url, code].filter((i) => i.input.value.trim() === '');
       for (const i of missing) i.error(t('error.required'));
       if (missing.length > 0) {
@@ -273,7 +332,7 @@ export function hubSection(): HubSection {
       button.disabled = true;
       working.textContent = t('hub.enrolling');
       try {
-        const s = await api.hubEnrol(url.input.value.trim(), code.input.value.trim());
+        const s = await api.hubEnrol(url.input.value.trim(), code.input.value.trim(), ca.path());
         tell(t('hub.enrolled', { hub: s.hub ?? url.input.value.trim() }));
         setStatus({ text: t('hub.enrolled_status') });
         apply(s);
@@ -284,6 +343,9 @@ export function hubSection(): HubSection {
         if (at) {
           at.error(text);
           at.input.focus();
+        } else if (err.field === 'ca') {
+          ca.error(text);
+          ca.focus();
         } else {
           problem.textContent = text;
           problem.hidden = false;

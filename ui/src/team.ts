@@ -24,24 +24,35 @@ export interface Input {
 
 let uid = 0;
 
-/** A labelled input with its error line (also the Hub section's). */
-export function input(name: string, label: string, type: 'text' | 'password' = 'text'): Input {
-  const id = `team-${name}-${++uid}`;
-  const el = h('input', { id, type, 'data-field': name, autocomplete: type === 'password' ? 'new-password' : 'off', spellcheck: 'false' });
-  const err = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', hidden: true });
-  const wrap = h('div', { class: 'field' }, h('label', { for: id, class: 'field-label' }, label), el, err);
+/** A unique id for a field of these forms. */
+export function fieldId(name: string): string {
+  return `team-${name}-${++uid}`;
+}
+
+/** The error line of `control`'s field (put `el` in the field's wrap): shows or clears the error. */
+export function fieldError(id: string, control: HTMLElement): { el: HTMLElement; error(text: string | null): void } {
+  const el = h('div', { class: 'field-error', id: `${id}-err`, role: 'alert', hidden: true });
   const error = (text: string | null) => {
-    err.textContent = text ?? '';
-    err.hidden = text === null;
-    wrap.classList.toggle('has-error', text !== null);
-    if (text === null) el.removeAttribute('aria-invalid');
+    el.textContent = text ?? '';
+    el.hidden = text === null;
+    el.parentElement?.classList.toggle('has-error', text !== null);
+    if (text === null) control.removeAttribute('aria-invalid');
     else {
-      el.setAttribute('aria-invalid', 'true');
-      el.setAttribute('aria-describedby', err.id);
+      control.setAttribute('aria-invalid', 'true');
+      control.setAttribute('aria-describedby', el.id);
     }
   };
-  el.addEventListener('input', () => error(null));
-  return { wrap, input: el, error };
+  return { el, error };
+}
+
+/** A labelled input with its error line (also the Hub section's). */
+export function input(name: string, label: string, type: 'text' | 'password' = 'text'): Input {
+  const id = fieldId(name);
+  const el = h('input', { id, type, 'data-field': name, autocomplete: type === 'password' ? 'new-password' : 'off', spellcheck: 'false' });
+  const err = fieldError(id, el);
+  const wrap = h('div', { class: 'field' }, h('label', { for: id, class: 'field-label' }, label), el, err.el);
+  el.addEventListener('input', () => err.error(null));
+  return { wrap, input: el, error: err.error };
 }
 
 /** Checks that each input has a value and the passphrase is long enough; false when not. */

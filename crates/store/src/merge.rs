@@ -167,8 +167,9 @@ pub struct Merge<'c> {
     index: HashMap<(u32, u64), At>,
     /// The ops new to this replica, in the order given.
     fresh: Vec<At>,
-    /// Whether each record touched was unknown to this replica before.
-    is_new_record: HashMap<String, bool>,
+    /// Per record touched: whether it was unknown to this replica before,
+    /// and how many of the new ops are its.
+    records: HashMap<String, (bool, usize)>,
     summary: ImportSummary,
 }
 
@@ -184,7 +185,7 @@ impl<'c> Merge<'c> {
             actors: HashMap::new(),
             index: HashMap::new(),
             fresh: Vec::new(),
-            is_new_record: HashMap::new(),
+            records: HashMap::new(),
             summary: ImportSummary::default(),
         })
     }
@@ -195,6 +196,15 @@ impl<'c> Merge<'c> {
 
     fn op(&self, (chunk, i): At) -> &Op {
         &self.chunks[chunk as usize][i as usize]
+    }
+
+    fn actor_no(&mut self, actor: &str) -> u32 {
+        if let Some(n) = self.actors.get(actor) {
+            return *n;
+        }
+        let n = self.actors.len() as u32;
+        self.actors.insert(actor.to_string(), n);
+        n
     }
 
     fn indexed(&self, actor: &str, seq: u64) -> Option<&Op> {
@@ -215,8 +225,9 @@ impl<'c> Merge<'c> {
                     op.seq, op.actor
                 )));
             }
-            if let Some(seen) = self.indexed(&op.actor, op.seq) {
-                if seen.op_hash != op.op_hash {
+            let actor = self.actor_no(&op.actor);
+            if let Some(at) = self.index.get(&(actor, op.seq)) {
+                if self.op(*at).op_hash != op.op_hash {
                     return Err(equivocation(op));
                 }
                 self.summary.ops_known += 1;
@@ -232,17 +243,18 @@ impl<'c> Merge<'c> {
                     None => {}
                 }
             }
-            let next = self.actors.len() as u32;
-            let actor = *self.actors.entry(op.actor.clone()).or_insert(next);
             self.index.insert((actor, op.seq), (c, i as u32));
             self.fresh.push((c, i as u32));
-            // Asked before the record's first op goes into the log.
-            if !self.is_new_record.contains_key(&op.record_id) {
-                let seen = self
-                    .conn
-                    .prepare_cached("SELECT 1 FROM change WHERE record_id = ?1 LIMIT 1")?
-                    .exists([&op.record_id])?;
-                self.is_new_record.insert(op.record_id.clone(), !seen);
+            match self.records.get_mut(&op.record_id) {
+                Some((_, ops)) => *ops += 1,
+                None => {
+                    // Asked before the record's first op goes into the log.
+                    let seen = self
+                        .conn
+                        .prepare_cached("SELECT 1 FROM change WHERE record_id = ?1 LIMIT 1")?
+                        .exists([&op.record_id])?;
+                    self.records.insert(op.record_id.clone(), (!seen, 1));
+                }
             }
             new_here.push(op);
         }
@@ -301,15 +313,13 @@ impl<'c> Merge<'c> {
             return Ok(summary);
         }
 
-        let mut by_record: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
-        for op in &fresh {
-            by_record.entry(op.record_id.as_str()).or_default().push(op);
-        }
         let newest_hlc = fresh.iter().map(|o| o.hlc).max().unwrap_or(0);
         summary.ops_new = fresh.len();
-        let (new, known): (Vec<_>, Vec<_>) = by_record
-            .into_iter()
-            .partition(|(id, _)| self.is_new_record[*id]);
+        let is_new = |op: &&Op| self.records[op.record_id.as_str()].0;
+        let mut known: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+        for op in fresh.iter().filter(|o| !is_new(o)) {
+            known.entry(op.record_id.as_str()).or_default().push(op);
+        }
         for (id, record_ops) in &known {
             summary.ops_not_applied += record_ops.iter().filter(|o| !understood(o)).count();
             for op in record_ops.iter().filter(|o| understood(o)) {
@@ -321,9 +331,15 @@ impl<'c> Merge<'c> {
                 row.write(conn, id, Entry::MayExist)?;
             }
         }
-        // New records as they were prepared, then any that were not.
-        let mut new: HashMap<&str, Vec<&Op>> = new.into_iter().collect();
-        let mut new_records: Vec<NewRecord> = Vec::with_capacity(new.len());
+        // New records as they were prepared, then any that were not: those
+        // are grouped from the ops here.
+        let mut waiting: HashMap<&str, usize> = self
+            .records
+            .iter()
+            .filter(|(_, (new, _))| *new)
+            .map(|(id, (_, ops))| (id.as_str(), *ops))
+            .collect();
+        let mut new_records: Vec<NewRecord> = Vec::with_capacity(waiting.len());
         let mut write_new = |mut record: NewRecord| -> Result<()> {
             summary.ops_not_applied += record.not_applied;
             if let Some(row) = record.row.take() {
@@ -336,17 +352,23 @@ impl<'c> Merge<'c> {
         for batch in prepared {
             for record in batch.0 {
                 // Only what was worked out from exactly the ops merged here.
-                if new
-                    .get(record.id.as_str())
-                    .is_some_and(|ops| ops.len() == record.ops)
-                {
-                    new.remove(record.id.as_str());
+                if waiting.get(record.id.as_str()) == Some(&record.ops) {
+                    waiting.remove(record.id.as_str());
                     write_new(record)?;
                 }
             }
         }
-        for record_ops in new.into_values() {
-            write_new(NewRecord::of(&record_ops))?;
+        if !waiting.is_empty() {
+            let mut rest: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
+            for op in fresh
+                .iter()
+                .filter(|o| waiting.contains_key(o.record_id.as_str()))
+            {
+                rest.entry(op.record_id.as_str()).or_default().push(op);
+            }
+            for record_ops in rest.into_values() {
+                write_new(NewRecord::of(&record_ops))?;
+            }
         }
         save_new_heads(conn, &new_records)?;
         let conflicts_after: i64 =

@@ -401,3 +401,59 @@ fn mutual_revocations_give_the_same_team_in_any_order() {
     assert_eq!(revoked(&l[0]), both);
     assert_eq!(revoked(&l[3]), both);
 }
+
+#[test]
+fn a_relayed_op_forged_after_it_was_merged_rolls_the_whole_import_back() {
+    // B's changes reach C through A, whose database was tampered with: one
+    // of B's ops says something else. C merges the ops as they are decoded,
+    // and only B's signed checkpoint at the end shows the forgery: the
+    // import must then leave C's database exactly as it was.
+    let mut l = team_of(3);
+    let s = study(&mut l[1].store, "Cau Do intake");
+    for i in 0..5_000 {
+        l[1].store
+            .create(
+                "finding",
+                fields(json!({"study_id": s, "sector": "water", "title": format!("Pump {i}")})),
+            )
+            .unwrap();
+    }
+    let (a, rest) = l.split_at_mut(1);
+    rest[0].send_to(&mut a[0]);
+    let b = rest[0].id();
+    // B's last op, its value changed and its hash and B's checkpoint made
+    // to match: A's writer takes it, and only B's signature can tell.
+    let mut op = a[0]
+        .store
+        .ops_after(&Default::default())
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.actor == b)
+        .max_by_key(|o| o.seq)
+        .unwrap();
+    assert_eq!(op.field.as_deref(), Some("status"), "{op:?}");
+    op.value = Some("\"complete\"".into());
+    op.op_hash = op.compute_hash();
+    let a_db = rusqlite::Connection::open(a[0].store.path()).unwrap();
+    let forged = a_db
+        .execute(
+            "UPDATE change SET value = ?3, op_hash = ?4 WHERE device = ?1 AND seq = ?2",
+            rusqlite::params![b, op.seq as i64, op.value, op.op_hash],
+        )
+        .unwrap();
+    assert_eq!(forged, 1);
+    a_db.execute(
+        "UPDATE checkpoint SET op_hash = ?3 WHERE actor = ?1 AND seq = ?2",
+        rusqlite::params![b, op.seq as i64, op.op_hash],
+    )
+    .unwrap();
+    let before = rest[1].fingerprint();
+    let file = a[0].export(&Target::Peer(rest[1].id()));
+    assert_eq!(file.len(), 1);
+    let e = sync::import(&mut rest[1].store, &file[0]).unwrap_err();
+    assert!(
+        matches!(e, SyncError::Bundle(BundleError::Checkpoint { ref actor, .. }) if *actor == b),
+        "{e}"
+    );
+    assert_eq!(rest[1].fingerprint(), before, "nothing of it was kept");
+}
