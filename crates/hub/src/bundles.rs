@@ -185,6 +185,9 @@ pub async fn vv(
     }))
 }
 
+/// Bundles read from the store per round trip while a pull streams.
+const BUNDLES_PER_READ: usize = 8;
+
 /// The bundles to send, by arrival, skipping each that adds nothing to what
 /// the laptop has plus what is already chosen; and whether more remain.
 fn choose(
@@ -237,20 +240,24 @@ pub async fn pull(
         more,
     };
     let count = chosen.len().to_string();
-    // One bundle read from the store at a time, as the client takes them;
-    // a storage error cuts the stream before its end frame, and the laptop
-    // keeps what arrived whole and pulls again.
+    // A few bundles read from the store at a time (one round trip each
+    // batch), as the client takes them; a storage error cuts the stream
+    // before its end frame, and the laptop keeps what arrived whole and
+    // pulls again.
     let store = Arc::clone(&hub.store);
     let sent = Arc::clone(&hub);
-    let frames = stream::iter(chosen)
-        .then(move |seq| {
+    let batches: Vec<Vec<i64>> = chosen.chunks(BUNDLES_PER_READ).map(<[i64]>::to_vec).collect();
+    let frames = stream::iter(batches)
+        .then(move |seqs| {
             let (store, sent) = (Arc::clone(&store), Arc::clone(&sent));
             async move {
-                let bytes = store.bundle_bytes(seq).await?;
-                Metrics::count(&sent.metrics.bundles_sent);
-                let mut frame = Vec::with_capacity(bytes.len() + 9);
-                write_frame(&mut frame, FRAME_BUNDLE, &bytes);
-                Ok::<_, crate::store::StoreError>(Bytes::from(frame))
+                let bundles = store.bundles_bytes(&seqs).await?;
+                let mut frames = Vec::with_capacity(bundles.iter().map(|b| b.len() + 9).sum());
+                for bytes in &bundles {
+                    Metrics::count(&sent.metrics.bundles_sent);
+                    write_frame(&mut frames, FRAME_BUNDLE, bytes);
+                }
+                Ok::<_, crate::store::StoreError>(Bytes::from(frames))
             }
         })
         .chain(stream::once(async move {

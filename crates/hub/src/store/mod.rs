@@ -235,7 +235,9 @@ pub trait HubStore: Send + Sync {
     ) -> Result<Vec<StoredRange>>;
     /// Every range stored for the team, by author then start.
     async fn all_ranges(&self, project_id: &str) -> Result<Vec<(String, u64, u64)>>;
-    async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>>;
+    /// The stored bytes of the bundles `seqs` names, in that order, read in
+    /// one round trip.
+    async fn bundles_bytes(&self, seqs: &[i64]) -> Result<Vec<Vec<u8>>>;
     async fn totals(&self) -> Result<Totals>;
 
     /// The photos of `shas` the hub has heard of, by name.

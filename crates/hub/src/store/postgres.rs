@@ -429,14 +429,25 @@ impl HubStore for PostgresStore {
             .collect())
     }
 
-    async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>> {
-        Ok(self
+    async fn bundles_bytes(&self, seqs: &[i64]) -> Result<Vec<Vec<u8>>> {
+        let rows = self
             .pool
             .get()
             .await?
-            .query_one("SELECT bytes FROM bundle WHERE seq = $1", &[&seq])
-            .await?
-            .get(0))
+            .query(
+                "SELECT b.bytes FROM unnest($1::bigint[]) WITH ORDINALITY AS s(seq, i)
+                 JOIN bundle b ON b.seq = s.seq ORDER BY s.i",
+                &[&seqs],
+            )
+            .await?;
+        if rows.len() != seqs.len() {
+            return Err(StoreError(format!(
+                "{} of {} bundles found",
+                rows.len(),
+                seqs.len()
+            )));
+        }
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn totals(&self) -> Result<Totals> {

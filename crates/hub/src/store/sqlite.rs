@@ -440,13 +440,13 @@ impl HubStore for SqliteStore {
         .await
     }
 
-    async fn bundle_bytes(&self, seq: i64) -> Result<Vec<u8>> {
+    async fn bundles_bytes(&self, seqs: &[i64]) -> Result<Vec<Vec<u8>>> {
+        let seqs = seqs.to_vec();
         self.read(move |c| {
-            Ok(
-                c.query_row("SELECT bytes FROM bundle WHERE seq = ?1", [seq], |r| {
-                    r.get(0)
-                })?,
-            )
+            let mut stmt = c.prepare_cached("SELECT bytes FROM bundle WHERE seq = ?1")?;
+            seqs.iter()
+                .map(|seq| Ok(stmt.query_row([seq], |r| r.get(0))?))
+                .collect()
         })
         .await
     }
