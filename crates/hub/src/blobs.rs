@@ -56,7 +56,15 @@ impl Hub {
         max + (max / 65_536 + 1) * 16
     }
 
-    async fn blob_row(&self, project: &str, sha256: &str) -> Answer<Option<BlobRow>> {
+    /// The photo a member asks about by name, as stored (`None`: unheard of).
+    async fn asked_for(
+        &self,
+        headers: &HeaderMap,
+        project: &str,
+        sha256: &str,
+    ) -> Answer<Option<BlobRow>> {
+        self.member(headers, project).await?;
+        checked_name(sha256)?;
         Ok(self
             .store
             .blobs(project, &[sha256.to_string()])
@@ -109,9 +117,7 @@ pub async fn status(
     Path((project, sha256)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer<Response> {
-    hub.member(&headers, &project).await?;
-    checked_name(&sha256)?;
-    let Some(row) = hub.blob_row(&project, &sha256).await? else {
+    let Some(row) = hub.asked_for(&headers, &project, &sha256).await? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
     Ok((
@@ -248,9 +254,7 @@ pub async fn download(
     Path((project, sha256)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer<Response> {
-    hub.member(&headers, &project).await?;
-    checked_name(&sha256)?;
-    let row = match hub.blob_row(&project, &sha256).await? {
+    let row = match hub.asked_for(&headers, &project, &sha256).await? {
         Some(row) if row.complete => row,
         _ => {
             return Err(refuse(

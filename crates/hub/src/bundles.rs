@@ -246,7 +246,10 @@ pub async fn pull(
     // pulls again.
     let store = Arc::clone(&hub.store);
     let sent = Arc::clone(&hub);
-    let batches: Vec<Vec<i64>> = chosen.chunks(BUNDLES_PER_READ).map(<[i64]>::to_vec).collect();
+    let batches: Vec<Vec<i64>> = chosen
+        .chunks(BUNDLES_PER_READ)
+        .map(<[i64]>::to_vec)
+        .collect();
     let frames = stream::iter(batches)
         .then(move |seqs| {
             let (store, sent) = (Arc::clone(&store), Arc::clone(&sent));
