@@ -65,6 +65,7 @@ pub fn command() -> Command {
         .subcommands(crate::sync::commands())
         .subcommands(crate::sync::team_and_bundle_commands())
         .subcommands(crate::reports::commands())
+        .subcommands(crate::exports::commands())
         .subcommands(crate::hub::commands())
 }
 

@@ -3,6 +3,7 @@
 
 mod args;
 mod estimates;
+mod exports;
 mod hub;
 mod output;
 mod records;
@@ -145,6 +146,7 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "funds" => estimates::run_funds(sub, out),
         "advise" => estimates::run_advise(&open(matches)?, sub, out),
         "report" => reports::run_report(&open(matches)?, sub, out),
+        "export" => exports::run_export(&open(matches)?, sub, out),
         kind => records::run(&mut open(matches)?, kind, sub, out),
     }
 }
