@@ -5,6 +5,7 @@
 
 mod attachments;
 mod commands;
+mod export_commands;
 mod hub_sync;
 mod print_commands;
 mod sync_commands;
@@ -83,6 +84,7 @@ fn main() {
             sync_commands::sync_states,
             sync_commands::history,
             print_commands::report_print,
+            export_commands::study_export,
             hub_sync::hub_status,
             hub_sync::hub_enrol,
             hub_sync::hub_pick_ca,

@@ -597,7 +597,31 @@ export const api = {
 
   /** Renders a report, asks where to save it, saves it and opens it if asked; null when cancelled. */
   printReport: (request: ReportRequest, choice: PrintChoice) => call<Printed | null>('report_print', { request, choice }),
+
+  /** Exports a study (XLSX, a CSV folder, GeoJSON or KML), asking where; null when cancelled. */
+  exportStudy: (studyId: string, choice: ExportChoice) => call<Exported | null>('study_export', { studyId, choice }),
 };
+
+export type ExportFormat = 'xlsx' | 'csv' | 'geojson' | 'kml';
+
+export interface ExportChoice {
+  format: ExportFormat;
+  lang: 'en' | 'ja';
+  /** CSV only: without the UTF-8 byte order mark. */
+  no_bom: boolean;
+}
+
+/** What an export wrote (the shape of the shell's `Exported`). */
+export interface Exported {
+  /** The file written, or for CSV the folder. */
+  path: string;
+  files: string[];
+  rows: number;
+  sheets: number;
+  truncated_cells: number;
+  features: number;
+  without_coordinates: number;
+}
 
 /** Which report to print (the shape of `fieldbook_report::Request`). */
 export type ReportRequest =

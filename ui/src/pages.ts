@@ -10,6 +10,7 @@ import { recordForm } from './form';
 import { enumLabel, formatDateTime, formatDecimal, kindLabel, recordTitle, t } from './i18n';
 import { navLabel, pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
+import { openExportDialog } from './export';
 import { openPrintDialog } from './print';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
 import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technologyName, type DirectoryPage, type ListTab, type StudyTab } from './schema';
@@ -215,6 +216,11 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       estimateId: r.tab === 'estimates' ? r.selectedId : null,
     });
   const printBtn = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'print', title: 'Ctrl+P', onclick: print }, t('print.button'));
+  const exportBtn = h(
+    'button',
+    { type: 'button', class: 'btn btn-small', 'data-testid': 'study-export', title: t('study_export.tooltip'), onclick: () => openExportDialog(studyId) },
+    t('study_export.button'),
+  );
   replace(pageHost(), h('div', { class: 'study-page' }, tabs, content));
 
   let study: Rec;
@@ -228,7 +234,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     return;
   }
   if (stale()) return;
-  setHeader(study.title, crumbs(), [printBtn]);
+  setHeader(study.title, crumbs(), [printBtn, exportBtn]);
   void updateCounts();
 
   if (r.tab === 'overview') {
@@ -240,7 +246,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       onSaved: (rec, field) => {
         study = rec;
         sync.refresh();
-        if (field === 'title') setHeader(rec.title, crumbs(), [printBtn]);
+        if (field === 'title') setHeader(rec.title, crumbs(), [printBtn, exportBtn]);
       },
       onDeleted: () => void navigate({ page: 'studies' }),
     });
@@ -297,7 +303,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         const fresh = await api.get('study', study.id);
         if (fresh.deleted_at) throw new Error('in the Trash');
         study = fresh;
-        setHeader(study.title, crumbs(), [printBtn]);
+        setHeader(study.title, crumbs(), [printBtn, exportBtn]);
       } catch {
         await navigate({ page: 'studies' });
         return;

@@ -17,7 +17,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
 
 /// Writes every `(path, bytes)` to a temporary file first and renames them
 /// only once all are written, so a failure leaves no half-written set.
-pub(crate) fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<()> {
+pub fn write_all_whole(files: &[(&Path, &[u8])]) -> Result<()> {
     let mut ready = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use fieldbook_store::{Record, Store, StoreError};
 
+pub use file::write_all_whole;
 pub use labels::Lang;
 pub use table::{study_tables, Cell, KindTable};
 
