@@ -44,8 +44,8 @@ export function openExportDialog(studyId: string): void {
   const radio = (format: ExportFormat) =>
     h(
       'label',
-      { class: 'print-report' },
-      h('input', { type: 'radio', name: 'export-format', value: format, checked: format === choice.format, 'data-testid': `study-export-${format}` }),
+      { class: 'print-report', 'data-testid': `study-export-${format}` },
+      h('input', { type: 'radio', name: 'export-format', value: format, checked: format === choice.format }),
       h('span', null, t(`study_export.format_${format}`)),
     );
   const formats = h(
