@@ -81,6 +81,29 @@ pub(crate) fn chosen(
     path.map(|p| p.into_path().map_err(io_error)).transpose()
 }
 
+/// Where to save a file suggested as `file_name` (of type `label`, extension
+/// `ext`): the native save dialog, or, when `FIELDBOOK_SAVE_DIR` is set
+/// (scripted runs, the end-to-end tests that cannot click in a native
+/// dialog), that folder under the suggested name.
+pub(crate) fn save_path(
+    app: &tauri::AppHandle,
+    file_name: &str,
+    label: &str,
+    ext: &str,
+) -> CmdResult<Option<std::path::PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    if let Some(dir) = std::env::var_os("FIELDBOOK_SAVE_DIR") {
+        return Ok(Some(std::path::PathBuf::from(dir).join(file_name)));
+    }
+    chosen(
+        app.dialog()
+            .file()
+            .set_file_name(file_name)
+            .add_filter(label, &[ext])
+            .blocking_save_file(),
+    )
+}
+
 impl From<fieldbook_sync::SyncError> for CommandError {
     fn from(e: fieldbook_sync::SyncError) -> Self {
         match e {

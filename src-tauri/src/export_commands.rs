@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::{chosen, io_error, on_store, AppState, CmdResult, CommandError};
+use crate::commands::{chosen, io_error, on_store, save_path, AppState, CmdResult, CommandError};
 
 /// What to export, as the dialog chose.
 #[derive(Debug, Deserialize)]
@@ -122,7 +122,7 @@ pub async fn study_export(
     };
     let name = format!(
         "{}-{today}",
-        slug(&title).unwrap_or_else(|| study_id.chars().take(8).collect())
+        fieldbook_report::slug(&title).unwrap_or_else(|| study_id.chars().take(8).collect())
     );
 
     match gathered {
@@ -182,27 +182,6 @@ pub async fn study_export(
     }
 }
 
-/// Where to save a file suggested as `file_name`: the native save dialog, or,
-/// when `FIELDBOOK_SAVE_DIR` is set (scripted runs, the end-to-end tests that
-/// cannot click in a native dialog), that folder under the suggested name.
-fn save_path(
-    app: &tauri::AppHandle,
-    file_name: &str,
-    label: &str,
-    ext: &str,
-) -> CmdResult<Option<PathBuf>> {
-    if let Some(dir) = std::env::var_os("FIELDBOOK_SAVE_DIR") {
-        return Ok(Some(PathBuf::from(dir).join(file_name)));
-    }
-    chosen(
-        app.dialog()
-            .file()
-            .set_file_name(file_name)
-            .add_filter(label, &[ext])
-            .blocking_save_file(),
-    )
-}
-
 /// The folder CSV files go into: the native folder picker, or, with
 /// `FIELDBOOK_SAVE_DIR`, a folder named `folder_name` in it.
 fn folder_path(app: &tauri::AppHandle, folder_name: &str) -> CmdResult<Option<PathBuf>> {
@@ -219,37 +198,4 @@ fn write_all_whole(files: &[(PathBuf, Vec<u8>)]) -> CmdResult<()> {
         .map(|(p, b)| (p.as_path(), b.as_slice()))
         .collect();
     Ok(fieldbook_interop::write_all_whole(&refs)?)
-}
-
-/// The first words of a title as a file name part (ASCII letters and digits
-/// joined by '-'); `None` when the title has none, as in a Khmer title.
-fn slug(title: &str) -> Option<String> {
-    let mut out = String::new();
-    for w in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if out.len() + w.len() > 40 {
-            break;
-        }
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(&w.to_ascii_lowercase());
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slug;
-
-    #[test]
-    fn a_file_name_takes_the_first_ascii_words_of_the_title() {
-        assert_eq!(
-            slug("Da Nang: water pumps (2026)").as_deref(),
-            Some("da-nang-water-pumps-2026")
-        );
-        assert_eq!(slug("ផ្សារទំនើប"), None);
-    }
 }

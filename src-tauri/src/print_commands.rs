@@ -1,15 +1,12 @@
 //! The Print dialog's command: renders a report (fieldbook-report), asks
 //! where to save it, writes the file whole, and opens it in the PDF viewer.
 
-use std::path::PathBuf;
-
 use fieldbook_report::{Lang, Options, PaperSize, ReportError, Request};
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
-use crate::commands::{chosen, io_error, on_store, AppState, CmdResult, CommandError};
+use crate::commands::{io_error, on_store, save_path, AppState, CmdResult, CommandError};
 
 /// How to print, as the dialog chose.
 #[derive(Debug, Deserialize)]
@@ -83,7 +80,7 @@ pub async fn report_print(
     let printed = tauri::async_runtime::spawn_blocking(move || gathered.render(&o))
         .await
         .map_err(|e| CommandError::new("internal", format!("printing stopped: {e}"), None))??;
-    let Some(path) = save_path(&app, &printed.file_name)? else {
+    let Some(path) = save_path(&app, &printed.file_name, "PDF", "pdf")? else {
         return Ok(None);
     };
     printed
@@ -102,20 +99,4 @@ pub async fn report_print(
         bytes: printed.bytes.len(),
         open_error,
     }))
-}
-
-/// Where to save a file suggested as `file_name`: the native save dialog, or,
-/// when `FIELDBOOK_SAVE_DIR` is set (scripted runs, the end-to-end tests that
-/// cannot click in a native dialog), that folder under the suggested name.
-fn save_path(app: &tauri::AppHandle, file_name: &str) -> CmdResult<Option<PathBuf>> {
-    if let Some(dir) = std::env::var_os("FIELDBOOK_SAVE_DIR") {
-        return Ok(Some(PathBuf::from(dir).join(file_name)));
-    }
-    chosen(
-        app.dialog()
-            .file()
-            .set_file_name(file_name)
-            .add_filter("PDF", &["pdf"])
-            .blocking_save_file(),
-    )
 }

@@ -20,7 +20,7 @@ pub use brief::brief;
 pub use catalogue::Lang;
 pub use estimate_sheet::estimate_sheet;
 pub use page::PaperSize;
-pub use request::{Gathered, Printed, Request};
+pub use request::{slug, Gathered, Printed, Request};
 pub use visit::visit_record;
 pub use words::Options;
 

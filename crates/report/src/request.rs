@@ -105,7 +105,7 @@ fn parent_study(store: &Store, kind: &str, id: &str) -> Result<String, ReportErr
 
 /// The first words of a title as a file name part (ASCII letters and digits
 /// joined by '-'); `None` when the title has none, as in a Khmer title.
-fn slug(title: &str) -> Option<String> {
+pub fn slug(title: &str) -> Option<String> {
     let words: Vec<String> = title
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
