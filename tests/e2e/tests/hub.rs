@@ -99,6 +99,7 @@ async fn a_study_added_on_one_laptop_appears_on_the_other_without_a_click() -> T
     let section = "[data-testid=hub-section]";
     app_b.fill(section, "hub-url", &url).await?;
     app_b.fill(section, "hub-code", &device_code).await?;
+    app_b.screenshot(section, "hub-enrol-form").await?;
     app_b.click("[data-testid=hub-enrol]").await?;
     app_b
         .wait_for("[data-testid=hub-status][data-state=up_to_date]")
