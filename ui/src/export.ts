@@ -4,10 +4,10 @@
 // are written by the engine (fieldbook-interop); the native save dialog (a
 // folder picker for CSV) asks where.
 
-import { api, toApiError, type ExportChoice, type ExportFormat, type Exported } from './api';
+import { api, type ExportChoice, type ExportFormat, type Exported } from './api';
 import { h } from './dom';
 import { getLang, t } from './i18n';
-import { setStatus } from './status';
+import { openSaveDialog } from './save_dialog';
 
 const FORMATS: ExportFormat[] = ['xlsx', 'csv', 'geojson', 'kml'];
 
@@ -62,14 +62,29 @@ export function openExportDialog(studyId: string): void {
   );
   const noBom = h('input', { type: 'checkbox', checked: choice.no_bom, 'data-testid': 'study-export-no-bom' });
   const bomLabel = h('label', { class: 'print-open' }, noBom, h('span', null, t('study_export.no_bom')));
-  const message = h('p', { class: 'print-message', role: 'status', 'data-testid': 'study-export-message' });
-  const saveBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'study-export-save' }, t('study_export.save'));
-  const cancelBtn = h('button', { type: 'button', class: 'btn', onclick: () => dialog.close() }, t('action.cancel'));
 
   const format = (): ExportFormat => {
     const picked = formats.querySelector<HTMLInputElement>('input[name=export-format]:checked')?.value;
     return FORMATS.find((f) => f === picked) ?? 'xlsx';
   };
+  const saveBtn = openSaveDialog({
+    id: 'study-export',
+    title: t('study_export.title'),
+    body: [
+      formats,
+      h('label', { class: 'field' }, h('span', { class: 'field-label' }, t('study_export.lang')), lang),
+      bomLabel,
+      h('p', { class: 'muted print-hint' }, t('study_export.hint')),
+    ],
+    saveLabel: t('study_export.save'),
+    busy: t('study_export.exporting'),
+    save: async () => {
+      const c: ExportChoice = { format: format(), lang: lang.value === 'ja' ? 'ja' : 'en', no_bom: noBom.checked };
+      localStorage.setItem(REMEMBERED, JSON.stringify(c));
+      const exported = await api.exportStudy(studyId, c);
+      return exported ? exportedText(c.format, exported) : null;
+    },
+  });
   // The BOM matters to CSV only; the language to every format but GeoJSON (its keys are codes).
   const update = () => {
     const f = format();
@@ -79,51 +94,5 @@ export function openExportDialog(studyId: string): void {
     saveBtn.textContent = t(f === 'csv' ? 'study_export.save_folder' : 'study_export.save');
   };
   formats.addEventListener('change', update);
-
-  const run = async () => {
-    const c: ExportChoice = { format: format(), lang: lang.value === 'ja' ? 'ja' : 'en', no_bom: noBom.checked };
-    localStorage.setItem(REMEMBERED, JSON.stringify(c));
-    saveBtn.disabled = true;
-    message.classList.remove('error');
-    message.textContent = t('study_export.exporting');
-    try {
-      const exported = await api.exportStudy(studyId, c);
-      if (!exported) {
-        message.textContent = '';
-        return;
-      }
-      dialog.close();
-      setStatus({ text: exportedText(c.format, exported) });
-    } catch (e) {
-      message.classList.add('error');
-      message.textContent = toApiError(e).message;
-    } finally {
-      saveBtn.disabled = false;
-    }
-  };
-
-  const form = h(
-    'form',
-    {
-      method: 'dialog',
-      class: 'print-form',
-      onsubmit: (ev: Event) => {
-        ev.preventDefault();
-        void run();
-      },
-    },
-    h('h2', null, t('study_export.title')),
-    formats,
-    h('label', { class: 'field' }, h('span', { class: 'field-label' }, t('study_export.lang')), lang),
-    bomLabel,
-    h('p', { class: 'muted print-hint' }, t('study_export.hint')),
-    message,
-    h('div', { class: 'print-actions' }, cancelBtn, saveBtn),
-  );
-  const dialog = h('dialog', { class: 'print-dialog study-export-dialog', 'data-testid': 'study-export-dialog', 'aria-label': t('study_export.title') }, form);
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.appendChild(dialog);
   update();
-  dialog.showModal();
-  saveBtn.focus();
 }

@@ -3,10 +3,10 @@
 // not by the webview, so every script prints right; the native save dialog
 // asks where, and the system's PDF viewer opens it.
 
-import { api, toApiError, type PrintChoice, type ReportRequest } from './api';
+import { api, type PrintChoice, type ReportRequest } from './api';
 import { h } from './dom';
 import { t } from './i18n';
-import { setStatus } from './status';
+import { openSaveDialog } from './save_dialog';
 
 /** Document languages, each named in itself; only English and Japanese labels are reviewed. */
 const DOC_LANGS: [code: string, name: string, reviewed: boolean][] = [
@@ -100,9 +100,6 @@ export async function openPrintDialog(studyId: string, focus: PrintFocus = {}): 
     h('option', { value: 'letter', selected: choice.paper === 'letter' }, t('print.letter')),
   );
   const open = h('input', { type: 'checkbox', checked: choice.open, 'data-testid': 'print-open' });
-  const message = h('p', { class: 'print-message', role: 'status', 'data-testid': 'print-message' });
-  const saveBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'print-save' }, t('print.save'));
-  const cancelBtn = h('button', { type: 'button', class: 'btn', onclick: () => dialog.close() }, t('action.cancel'));
 
   const request = (): ReportRequest => {
     const picked = reports.querySelector<HTMLInputElement>('input[name=print-report]:checked')?.value;
@@ -123,60 +120,32 @@ export async function openPrintDialog(studyId: string, focus: PrintFocus = {}): 
     open: open.checked,
   });
 
-  const print = async () => {
-    const c = chosen();
-    localStorage.setItem(REMEMBERED, JSON.stringify(c));
-    saveBtn.disabled = true;
-    message.classList.remove('error');
-    message.textContent = t('print.printing');
-    try {
+  openSaveDialog({
+    id: 'print',
+    title: t('print.title'),
+    body: [
+      reports,
+      h(
+        'div',
+        { class: 'print-options' },
+        field(t('print.lang1'), lang1),
+        field(t('print.lang2'), lang2),
+        field(t('print.paper'), paper),
+      ),
+      h('label', { class: 'print-open' }, open, h('span', null, t('print.open'))),
+      h('p', { class: 'muted print-hint' }, t('print.hint')),
+    ],
+    saveLabel: t('print.save'),
+    busy: t('print.printing'),
+    save: async () => {
+      const c = chosen();
+      localStorage.setItem(REMEMBERED, JSON.stringify(c));
       const printed = await api.printReport(request(), c);
-      if (!printed) {
-        message.textContent = '';
-        return;
-      }
-      dialog.close();
+      if (!printed) return null;
       const size = t('size.kb', { n: Math.ceil(printed.bytes / 1024) });
-      setStatus({
-        text: printed.open_error
-          ? t('print.saved_not_opened', { path: printed.path, size, reason: printed.open_error })
-          : t('print.saved', { path: printed.path, size }),
-      });
-    } catch (e) {
-      message.classList.add('error');
-      message.textContent = toApiError(e).message;
-    } finally {
-      saveBtn.disabled = false;
-    }
-  };
-
-  const form = h(
-    'form',
-    {
-      method: 'dialog',
-      class: 'print-form',
-      onsubmit: (ev: Event) => {
-        ev.preventDefault();
-        void print();
-      },
+      return printed.open_error
+        ? t('print.saved_not_opened', { path: printed.path, size, reason: printed.open_error })
+        : t('print.saved', { path: printed.path, size });
     },
-    h('h2', null, t('print.title')),
-    reports,
-    h(
-      'div',
-      { class: 'print-options' },
-      field(t('print.lang1'), lang1),
-      field(t('print.lang2'), lang2),
-      field(t('print.paper'), paper),
-    ),
-    h('label', { class: 'print-open' }, open, h('span', null, t('print.open'))),
-    h('p', { class: 'muted print-hint' }, t('print.hint')),
-    message,
-    h('div', { class: 'print-actions' }, cancelBtn, saveBtn),
-  );
-  const dialog = h('dialog', { class: 'print-dialog', 'data-testid': 'print-dialog', 'aria-label': t('print.title') }, form);
-  dialog.addEventListener('close', () => dialog.remove());
-  document.body.appendChild(dialog);
-  dialog.showModal();
-  saveBtn.focus();
+  });
 }
