@@ -108,12 +108,18 @@ async fn blob_row(
     );
     Ok(c.query_opt(&sql, &[&project_id, &sha256])
         .await?
-        .map(|r| BlobRow {
-            length: r.get::<_, i64>(0) as u64,
-            ciphertext_sha256: r.get(1),
-            received: r.get::<_, i64>(2) as u64,
-            complete: r.get(3),
-        }))
+        .map(|r| blob_of(&r, 0)))
+}
+
+/// A photo upload's row from `length, ciphertext_sha256, received, complete`
+/// starting at column `at`.
+fn blob_of(r: &tokio_postgres::Row, at: usize) -> BlobRow {
+    BlobRow {
+        length: r.get::<_, i64>(at) as u64,
+        ciphertext_sha256: r.get(at + 1),
+        received: r.get::<_, i64>(at + 2) as u64,
+        complete: r.get(at + 3),
+    }
 }
 
 async fn add_entries(
@@ -473,14 +479,18 @@ impl HubStore for PostgresStore {
     }
 
     async fn blobs(&self, project_id: &str, shas: &[String]) -> Result<BTreeMap<String, BlobRow>> {
-        let c = self.pool.get().await?;
-        let mut found = BTreeMap::new();
-        for sha in shas {
-            if let Some(row) = blob_row(&c, project_id, sha, false).await? {
-                found.insert(sha.clone(), row);
-            }
-        }
-        Ok(found)
+        // One round trip for a laptop's every photo, asked at each sync.
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT sha256, length, ciphertext_sha256, received, complete FROM blob
+                 WHERE project_id = $1 AND sha256 = ANY($2)",
+                &[&project_id, &shas],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), blob_of(r, 1))).collect())
     }
 
     async fn append_blob(&self, chunk: BlobChunk) -> Result<Appended> {
