@@ -317,6 +317,7 @@ pub const KINDS: &[KindSpec] = &[
             field("longitude", FieldType::Longitude),
             searchable(field("participants", TEXT)),
             searchable(field("notes", LONG)),
+            field("source", TEXT),
         ],
     },
     KindSpec {
@@ -339,6 +340,7 @@ pub const KINDS: &[KindSpec] = &[
                 ),
                 "draft",
             ),
+            field("source", TEXT),
         ],
     },
     KindSpec {

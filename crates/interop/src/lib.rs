@@ -6,6 +6,7 @@
 pub mod csv;
 mod file;
 pub mod geo;
+pub mod import;
 mod labels;
 mod table;
 pub mod xlsx;

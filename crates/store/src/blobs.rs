@@ -150,30 +150,38 @@ impl Store {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<String> {
-        if bytes.is_empty() {
-            return Err(StoreError::Attachment(format!("{file_name} is empty")));
-        }
-        if bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(StoreError::Attachment(format!(
-                "{file_name} is {} MiB; attachments may be at most {} MiB: shrink or split it",
-                bytes.len() / (1024 * 1024),
-                MAX_ATTACHMENT_BYTES / (1024 * 1024)
-            )));
-        }
-        let mut fields = content_fields(file_name, bytes);
-        let mime = fields["mime"].as_str().unwrap_or_default();
-        if role == "photo" && !mime.starts_with("image/") {
-            return Err(StoreError::Attachment(format!(
-                "{file_name} is not an image ({mime}): add it as a document, or choose a JPEG, PNG or WebP photo"
-            )));
-        }
+        let mut fields = attachment_fields(file_name, role, bytes)?;
         // Check the finding before touching the disk.
         self.get("finding", finding_id)?;
         self.blobs.put(bytes)?;
         fields.insert("finding_id".into(), Value::from(finding_id));
-        fields.insert("role".into(), Value::from(role));
         self.create("attachment", fields)
     }
+}
+
+/// The fields of a new attachment (all but its finding) for a file's
+/// content, after the checks every attachment passes: not empty, within
+/// [`MAX_ATTACHMENT_BYTES`], and an image when its role is "photo".
+pub fn attachment_fields(file_name: &str, role: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
+    if bytes.is_empty() {
+        return Err(StoreError::Attachment(format!("{file_name} is empty")));
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(StoreError::Attachment(format!(
+            "{file_name} is {} MiB; attachments may be at most {} MiB: shrink or split it",
+            bytes.len() / (1024 * 1024),
+            MAX_ATTACHMENT_BYTES / (1024 * 1024)
+        )));
+    }
+    let mut fields = content_fields(file_name, bytes);
+    let mime = fields["mime"].as_str().unwrap_or_default();
+    if role == "photo" && !mime.starts_with("image/") {
+        return Err(StoreError::Attachment(format!(
+            "{file_name} is not an image ({mime}): add it as a document, or choose a JPEG, PNG or WebP photo"
+        )));
+    }
+    fields.insert("role".into(), Value::from(role));
+    Ok(fields)
 }
 
 /// The fields of an attachment record that its content decides: hash,

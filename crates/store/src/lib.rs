@@ -14,6 +14,7 @@ mod error;
 mod merge;
 mod migrate;
 mod oplog;
+mod parts;
 mod read;
 mod samples;
 mod search;
@@ -25,11 +26,12 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use blobs::{BlobStore, MAX_ATTACHMENT_BYTES};
+pub use blobs::{attachment_fields, BlobStore, MAX_ATTACHMENT_BYTES};
 pub use conflicts::{Candidate, Conflict, HistoryEntry, RecordRef, SyncState};
 pub use error::{Result, StoreError};
 pub use merge::{ImportSummary, Merge, NewRecords};
 pub use migrate::SCHEMA_VERSION;
+pub use parts::{Commit, Part, PartRefusal};
 pub use read::{ListQuery, Record};
 pub use samples::SampleOutcome;
 pub use search::Hit;
@@ -168,6 +170,17 @@ impl Store {
             [key, value],
         )?;
         Ok(())
+    }
+
+    /// The settings whose keys start with `prefix`, as (rest of the key,
+    /// value), by key.
+    pub fn settings_under(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT substr(key, length(?1) + 1), value FROM setting
+             WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+        )?;
+        let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn clear_setting(&self, key: &str) -> Result<()> {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(&str, Option<Fill>)] = &[
     (include_str!("../migrations/0007_change_rebuilt.sql"), None),
     (include_str!("../migrations/0008_redo.sql"), None),
     (include_str!("../migrations/0009_search_hashsize.sql"), None),
+    (include_str!("../migrations/0010_import_source.sql"), None),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -365,7 +365,7 @@ impl Entry<'_> {
 }
 
 /// Writes the changes of one batch inside an open transaction.
-struct Writer<'t> {
+pub(crate) struct Writer<'t> {
     tx: &'t Transaction<'t>,
     device: &'t str,
     batch: i64,
@@ -378,7 +378,7 @@ struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
-    fn begin(
+    pub(crate) fn begin(
         tx: &'t Transaction<'t>,
         device: &'t str,
         label: &str,
@@ -483,32 +483,48 @@ impl<'t> Writer<'t> {
     }
 
     /// Runs one step of an undo that may no longer apply: a refused step
-    /// leaves nothing behind (a savepoint) and comes back as its reason, so
-    /// the rest of the batch goes on.
+    /// leaves nothing behind and comes back as its reason, so the rest of
+    /// the batch goes on.
     fn attempt(
         &mut self,
         step: impl FnOnce(&mut Self) -> Result<Option<SkipReason>>,
     ) -> Result<Option<SkipReason>> {
+        Ok(match self.in_savepoint(step, Option::is_some)? {
+            Ok(skipped) => skipped,
+            Err(refusal) => Some(SkipReason::Refused {
+                message: refusal.to_string(),
+            }),
+        })
+    }
+
+    /// Runs `step` in a savepoint. When the write path refuses it, or
+    /// `undone` says its result is to be taken back, everything it wrote is
+    /// rolled back and this writer forgets the ops it chained; the
+    /// transaction goes on, and a refusal comes back as `Err` for the caller
+    /// to report. Other errors (the database, a file) end the transaction.
+    pub(crate) fn in_savepoint<T>(
+        &mut self,
+        step: impl FnOnce(&mut Self) -> Result<T>,
+        undone: impl FnOnce(&T) -> bool,
+    ) -> Result<std::result::Result<T, StoreError>> {
         let saved = (
             self.seq,
             self.prev_hash.clone(),
             self.hlc,
             self.touched.clone(),
         );
-        self.tx.execute_batch("SAVEPOINT undo_step")?;
-        let skipped = match step(self) {
-            Ok(skipped) => skipped,
-            Err(e) if e.is_refusal() => Some(SkipReason::Refused {
-                message: e.to_string(),
-            }),
+        self.tx.execute_batch("SAVEPOINT step")?;
+        let outcome = match step(self) {
+            Ok(done) => Ok(done),
+            Err(e) if e.is_refusal() => Err(e),
             Err(e) => return Err(e),
         };
-        if skipped.is_some() {
-            self.tx.execute_batch("ROLLBACK TO undo_step")?;
+        if outcome.as_ref().map_or(true, undone) {
+            self.tx.execute_batch("ROLLBACK TO step")?;
             (self.seq, self.prev_hash, self.hlc, self.touched) = saved;
         }
-        self.tx.execute_batch("RELEASE undo_step")?;
-        Ok(skipped)
+        self.tx.execute_batch("RELEASE step")?;
+        Ok(outcome)
     }
 
     /// Takes back one logged change if it still applies; else says why not.
@@ -558,7 +574,7 @@ impl<'t> Writer<'t> {
             [(device, v)] if device == self.device && v.as_deref() == value))
     }
 
-    fn apply(&mut self, change: Change) -> Result<String> {
+    pub(crate) fn apply(&mut self, change: Change) -> Result<String> {
         match change {
             Change::Create { kind, id, fields } => self.create(kind_spec(&kind)?, id, fields),
             Change::Set {
@@ -1030,7 +1046,7 @@ impl<'t> Writer<'t> {
     }
 
     /// Brings the search index up to date for every record this batch touched.
-    fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         for (kind, id) in &self.touched {
             search::reindex(self.tx, kind_spec(kind)?, id)?;
         }

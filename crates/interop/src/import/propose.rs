@@ -1,0 +1,297 @@
+//! The mapping Fieldbook proposes for an export it has not seen: columns
+//! are matched by their name (the field name, or its label in a labelled
+//! export, in the languages the teams use) and by what their first values
+//! look like. Every question column the proposal does not place elsewhere
+//! goes into the finding's text (or the visit's notes), so nothing asked in
+//! the field is dropped unless the user drops it.
+
+use fieldbook_core::kinds::SECTORS;
+
+use super::mapping::{Field, FindingMapping, Location, Mapping, RepeatMeasurements, VisitMapping};
+use super::sheet::Sheet;
+use super::submissions::{Submissions, Tool};
+
+const DATE: &[&str] = &[
+    "visit_date",
+    "survey_date",
+    "date",
+    "today",
+    "日付",
+    "訪問日",
+    "調査日",
+    "ngày",
+    "ngay",
+    "tanggal",
+    "วันที่",
+];
+const DATE_FALLBACK: &[&str] = &["start", "end", "_submission_time", "SubmissionDate"];
+const PLACE: &[&str] = &[
+    "site_name",
+    "facility_name",
+    "place",
+    "site",
+    "facility",
+    "location_name",
+    "name",
+    "場所",
+    "施設名",
+    "地点",
+    "địa điểm",
+    "tên cơ sở",
+    "lokasi",
+    "สถานที่",
+];
+const PARTICIPANTS: &[&str] = &[
+    "participants",
+    "enumerator",
+    "surveyor",
+    "interviewer",
+    "参加者",
+    "調査員",
+    "người tham gia",
+];
+const TITLE: &[&str] = &[
+    "title",
+    "finding_title",
+    "finding",
+    "issue_title",
+    "observation",
+    "件名",
+    "タイトル",
+    "所見",
+    "tiêu đề",
+    "judul",
+    "หัวข้อ",
+];
+const SECTOR: &[&str] = &["sector", "category", "分野", "lĩnh vực", "sektor"];
+const QUANTITY: &[&str] = &[
+    "quantity",
+    "item",
+    "parameter",
+    "measure",
+    "項目",
+    "đại lượng",
+];
+const VALUE: &[&str] = &[
+    "value",
+    "amount",
+    "reading",
+    "値",
+    "数値",
+    "giá trị",
+    "nilai",
+];
+const UNIT: &[&str] = &["unit", "units", "単位", "đơn vị", "satuan"];
+const NOTES: &[&str] = &[
+    "notes", "note", "remarks", "comment", "備考", "ghi chú", "catatan",
+];
+const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif"];
+
+/// Proposes a mapping for `subs`.
+pub fn propose(subs: &Submissions) -> Mapping {
+    let main = &subs.main;
+    let questions: Vec<&str> = main
+        .headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !subs.tool.is_metadata(h) && !h.is_empty())
+        .collect();
+    let location = take_location(subs, &questions);
+    let photos: Vec<String> = questions
+        .iter()
+        .filter(|c| looks_like_photos(main, c))
+        .map(|c| c.to_string())
+        .collect();
+    let mut used: Vec<String> = photos.clone();
+    match &location {
+        Some(Location::Geopoint(c)) => used.push(c.clone()),
+        Some(Location::Split {
+            latitude,
+            longitude,
+        }) => used.extend([latitude.clone(), longitude.clone()]),
+        None => {}
+    }
+    let mut take = |column: Option<&str>| -> Option<String> {
+        let column = column?.to_string();
+        used.push(column.clone());
+        Some(column)
+    };
+    // A date question's name is trusted when most of its values are dates
+    // (the others are then reported); any column is, when all are.
+    let date = named(&questions, DATE)
+        .filter(|c| share_of_dates(main, c) >= 0.5)
+        .or_else(|| {
+            questions
+                .iter()
+                .copied()
+                .find(|c| share_of_dates(main, c) == 1.0)
+        })
+        .or_else(|| {
+            DATE_FALLBACK
+                .iter()
+                .copied()
+                .find(|c| main.column(c).is_some())
+        })
+        .unwrap_or("");
+    let date = take(Some(date)).unwrap_or_default();
+    let place = take(named(&questions, PLACE));
+    let participants = take(named(&questions, PARTICIPANTS));
+    let title = take(named(&questions, TITLE));
+    let sector = named(&questions, SECTOR).filter(|c| holds_sectors(main, c));
+    let sector = match take(sector) {
+        Some(c) => Field::Column(c),
+        None => Field::Value("other".into()),
+    };
+    let measurements = subs.repeats.iter().find_map(repeat_measurements);
+
+    // The rest of the questions, minus the parts other columns already hold.
+    let rest: Vec<String> = questions
+        .iter()
+        .filter(|c| !used.iter().any(|u| u == *c))
+        .filter(|c| !is_part_of_another(subs.tool, &main.headers, c))
+        .filter(|c| !DATE_FALLBACK.contains(c))
+        .map(|c| c.to_string())
+        .collect();
+    let (finding, notes) = match title {
+        Some(title) => (
+            Some(FindingMapping {
+                title,
+                sector,
+                text: rest,
+            }),
+            Vec::new(),
+        ),
+        None => (None, rest),
+    };
+    let has_finding = finding.is_some();
+    Mapping {
+        visit: VisitMapping {
+            date,
+            place,
+            location,
+            participants,
+            notes,
+        },
+        finding,
+        photos: if has_finding { photos } else { Vec::new() },
+        measurements: measurements.filter(|_| has_finding),
+        measurement_columns: Vec::new(),
+    }
+}
+
+/// The last part of a column's group path (`site/site_name` → `site_name`).
+fn leaf(column: &str) -> &str {
+    column.rsplit(['/', '-']).next().unwrap_or(column)
+}
+
+/// The first column whose name (or its last path part) is one of `names`,
+/// trying the names in order.
+fn named<'c>(columns: &[&'c str], names: &[&str]) -> Option<&'c str> {
+    names.iter().find_map(|n| {
+        columns
+            .iter()
+            .copied()
+            .find(|c| leaf(c).eq_ignore_ascii_case(n) || c.eq_ignore_ascii_case(n))
+    })
+}
+
+fn take_location(subs: &Submissions, questions: &[&str]) -> Option<Location> {
+    let headers = &subs.main.headers;
+    match subs.tool {
+        // Kobo: the geopoint column, followed by `_<name>_latitude`.
+        Tool::Kobo => questions
+            .iter()
+            .find(|c| {
+                let (prefix, name) = split_leaf(c);
+                headers
+                    .iter()
+                    .any(|h| *h == format!("{prefix}_{name}_latitude"))
+            })
+            .map(|c| Location::Geopoint(c.to_string())),
+        // Central: four columns `<path>-Latitude`, `-Longitude`, …
+        Tool::Odk => headers
+            .iter()
+            .find_map(|h| h.strip_suffix("-Latitude"))
+            .map(|path| Location::Split {
+                latitude: format!("{path}-Latitude"),
+                longitude: format!("{path}-Longitude"),
+            }),
+    }
+    .or_else(|| {
+        let lat = named(questions, &["latitude", "lat"])?;
+        let lon = named(questions, &["longitude", "lon", "lng"])?;
+        Some(Location::Split {
+            latitude: lat.into(),
+            longitude: lon.into(),
+        })
+    })
+}
+
+/// `site/geo` → (`site/`, `geo`).
+fn split_leaf(column: &str) -> (&str, &str) {
+    let name = leaf(column);
+    (&column[..column.len() - name.len()], name)
+}
+
+/// Columns that repeat another's content: a select-multiple's one column
+/// per choice (`issues/leak`), a geopoint's parts.
+fn is_part_of_another(tool: Tool, headers: &[String], column: &str) -> bool {
+    let parent_is_column = column
+        .rsplit_once('/')
+        .is_some_and(|(parent, _)| headers.iter().any(|h| h == parent));
+    let geopoint_part = match tool {
+        Tool::Kobo => {
+            let name = leaf(column);
+            name.starts_with('_')
+                && ["_latitude", "_longitude", "_altitude", "_precision"]
+                    .iter()
+                    .any(|s| name.ends_with(s))
+        }
+        Tool::Odk => ["-Latitude", "-Longitude", "-Altitude", "-Accuracy"]
+            .iter()
+            .any(|s| column.ends_with(s)),
+    };
+    parent_is_column || geopoint_part
+}
+
+fn samples<'s>(sheet: &'s Sheet, column: &str) -> Vec<&'s str> {
+    sheet
+        .column(column)
+        .map(|c| sheet.samples(c, 20))
+        .unwrap_or_default()
+}
+
+/// The share of a column's first values that are dates (0 when it has none).
+fn share_of_dates(sheet: &Sheet, column: &str) -> f64 {
+    let values = samples(sheet, column);
+    let dates = values
+        .iter()
+        .filter(|v| v.len() == 10 && chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok())
+        .count();
+    dates as f64 / values.len().max(1) as f64
+}
+
+fn holds_sectors(sheet: &Sheet, column: &str) -> bool {
+    let values = samples(sheet, column);
+    !values.is_empty() && values.iter().all(|v| SECTORS.contains(v))
+}
+
+fn looks_like_photos(sheet: &Sheet, column: &str) -> bool {
+    let values = samples(sheet, column);
+    !values.is_empty()
+        && values.iter().all(|v| {
+            let v = v.to_ascii_lowercase();
+            !v.contains('/') && IMAGE_EXTENSIONS.iter().any(|e| v.ends_with(e))
+        })
+}
+
+fn repeat_measurements(sheet: &Sheet) -> Option<RepeatMeasurements> {
+    let columns: Vec<&str> = sheet.headers.iter().map(String::as_str).collect();
+    Some(RepeatMeasurements {
+        sheet: sheet.name.clone(),
+        quantity: Field::Column(named(&columns, QUANTITY)?.into()),
+        value: named(&columns, VALUE)?.into(),
+        unit: Field::Column(named(&columns, UNIT)?.into()),
+        notes: named(&columns, NOTES).map(str::to_string),
+    })
+}
