@@ -66,6 +66,7 @@ pub fn command() -> Command {
         .subcommands(crate::sync::team_and_bundle_commands())
         .subcommands(crate::reports::commands())
         .subcommands(crate::exports::commands())
+        .subcommands(crate::imports::commands())
         .subcommands(crate::hub::commands())
 }
 

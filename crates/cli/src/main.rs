@@ -5,6 +5,7 @@ mod args;
 mod estimates;
 mod exports;
 mod hub;
+mod imports;
 mod output;
 mod records;
 mod reports;
@@ -147,6 +148,7 @@ fn run(matches: &ArgMatches, out: &Output) -> Result<()> {
         "advise" => estimates::run_advise(&open(matches)?, sub, out),
         "report" => reports::run_report(&open(matches)?, sub, out),
         "export" => exports::run_export(&open(matches)?, sub, out),
+        "import" => imports::run_import(&mut open(matches)?, sub, out),
         kind => records::run(&mut open(matches)?, kind, sub, out),
     }
 }

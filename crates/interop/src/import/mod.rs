@@ -11,6 +11,8 @@ mod propose;
 mod records;
 mod sheet;
 mod submissions;
+#[doc(hidden)]
+pub mod synthetic;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -185,9 +187,19 @@ pub fn import(
             }
             Some(refusal) => {
                 let origin = &origins[refusal.change];
+                let reason = match &refusal.error {
+                    // The column is reported beside the reason: no field name in it.
+                    StoreError::Invalid(errors) => errors
+                        .0
+                        .iter()
+                        .map(|e| e.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                };
                 report
                     .rejected
-                    .push(origin.reject(refusal.error.field(), refusal.error.to_string()));
+                    .push(origin.reject(refusal.error.field(), reason));
             }
         }
     }

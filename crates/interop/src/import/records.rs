@@ -50,15 +50,17 @@ impl Origin {
         }
     }
 
+    /// A rejection of this row, at the column `field` came from.
     pub fn reject(&self, field: Option<&str>, reason: String) -> Rejection {
-        let column = field
-            .and_then(|f| self.columns.get(f))
-            .cloned()
-            .unwrap_or_default();
+        let column = field.and_then(|f| self.columns.get(f));
+        self.reject_at(column.map_or("", String::as_str), reason)
+    }
+
+    fn reject_at(&self, column: &str, reason: String) -> Rejection {
         Rejection {
             sheet: self.sheet.clone(),
             row: self.row,
-            column,
+            column: column.to_string(),
             reason,
         }
     }
@@ -293,17 +295,6 @@ impl<'r> Record<'r> {
             self.origin.columns.insert(field, first.clone());
         }
         self.put(field, text);
-    }
-}
-
-impl Origin {
-    fn reject_at(&self, column: &str, reason: String) -> Rejection {
-        Rejection {
-            sheet: self.sheet.clone(),
-            row: self.row,
-            column: column.to_string(),
-            reason,
-        }
     }
 }
 
