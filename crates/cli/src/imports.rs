@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use fieldbook_interop::import::{
-    import, open_media, propose, read_mapping_file, save_mapping, saved_mapping, ImportReport,
-    Mapping, Submissions, Tool,
+    import, open_media, propose, propose_with, read_mapping_file, save_mapping, saved_mapping,
+    Form, ImportReport, Mapping, Submissions, Tool,
 };
 use fieldbook_store::{Commit, Store};
 use serde_json::json;
@@ -43,6 +43,12 @@ pub fn commands() -> [Command; 1] {
                 .long("study")
                 .required(true)
                 .help("Study id"),
+        )
+        .arg(
+            Arg::new("form")
+                .long("form")
+                .value_parser(value_parser!(PathBuf))
+                .help("The form's XLSForm: the proposed mapping follows its question types and labels"),
         )
         .arg(Arg::new("mapping").long("mapping").help(
             "A saved mapping's name, or a JSON mapping file; without it the mapping proposed \
@@ -82,7 +88,10 @@ pub fn run_import(store: &mut Store, m: &ArgMatches, out: &Output) -> Result<()>
         .transpose()?;
     let (mapping, proposed) = match m.get_one::<String>("mapping") {
         Some(given) => (named_mapping(store, given)?, false),
-        None => (propose(&subs), true),
+        None => match m.get_one::<PathBuf>("form") {
+            Some(form) => (propose_with(&subs, &Form::read(form)?), true),
+            None => (propose(&subs), true),
+        },
     };
     if proposed && !out.json {
         println!(

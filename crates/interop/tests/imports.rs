@@ -343,6 +343,18 @@ fn an_odk_central_zip_brings_submissions_repeats_and_media_and_edits_add_nothing
     let (report, _) = db.import(Tool::Odk, &later, None, Some(&mapping)).unwrap();
     assert_eq!(report.already_imported, 3, "{report:?}");
     assert_eq!(report.visits, 1);
+    // The Khmer submission is reported again (still in m²), and the new
+    // encrypted one Central could not decrypt.
+    let [encrypted, m2] = report.rejected.as_slice() else {
+        panic!("{:?}", report.rejected)
+    };
+    assert_eq!(m2.column, "unit");
+    assert_eq!((encrypted.row, encrypted.column.as_str()), (3, "Status"));
+    assert!(
+        encrypted.reason.contains("not decrypted"),
+        "{}",
+        encrypted.reason
+    );
     assert_eq!(db.list("visit").len(), 4);
 }
 
@@ -366,7 +378,8 @@ fn odk_later_export(db: &Db) -> PathBuf {
                 "uuid:11111111-2222-4333-8444-555555555555",
             );
             let new = "2025-12-01T03:00:00.000Z,2025-12-01T09:00:00.000+07:00,2025-12-01T09:30:00.000+07:00,Trần Thị Bình,Trạm bơm Sơn Trà,Đà Nẵng,16.0800,108.2400,5,4,2025-12-01,Máy biến áp quá tải,energy,,,,uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee,uuid:aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee,12,Tran Thi Binh,0,0,,,collect:Zx9LmN34OpQr,0,2025110101\n";
-            bytes = format!("{header}\n{new}{rows}").into_bytes();
+            let encrypted = ",,,,,,,,,,,,,,,,uuid:cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee,uuid:cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee,13,Tran Thi Binh,0,1,not decrypted,,collect:Zx9LmN34OpQr,0,2025110101\n";
+            bytes = format!("{header}\n{new}{encrypted}{rows}").into_bytes();
         }
         out.start_file(name, zip::write::SimpleFileOptions::default())
             .unwrap();
@@ -557,4 +570,83 @@ fn a_saved_mapping_is_found_by_name() {
     let json: Value = serde_json::to_value(&back).unwrap();
     assert_eq!(json["finding"]["sector"], json!({"value": "water"}));
     let _: Map<String, Value> = json.as_object().unwrap().clone();
+}
+
+/// The fixture's form as an XLSForm, labelled in Vietnamese.
+fn xlsform(db: &Db) -> PathBuf {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let survey = book.add_worksheet().set_name("survey").unwrap();
+    let rows: &[[&str; 3]] = &[
+        ["type", "name", "label::Tiếng Việt (vi)"],
+        ["start", "start", ""],
+        ["end", "end", ""],
+        ["text", "enumerator", "Người khảo sát"],
+        ["text", "site_name", "Tên cơ sở"],
+        ["text", "city", "Thành phố"],
+        ["geopoint", "geo", "Vị trí GPS"],
+        ["date", "visit_date", "Ngày khảo sát"],
+        ["text", "title", "Vấn đề chính"],
+        ["select_one sector", "sector", "Ngành"],
+        ["select_multiple issues", "issues", "Các vấn đề"],
+        ["text", "notes", "Ghi chú"],
+        ["decimal", "electricity_kwh", "Điện năng (kWh)"],
+        ["image", "photo", "Ảnh"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            survey.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    let choices = book.add_worksheet().set_name("choices").unwrap();
+    let options = [
+        ["list_name", "name"],
+        ["sector", "energy"],
+        ["sector", "buildings"],
+        ["sector", "transport"],
+        ["issues", "leak"],
+    ];
+    for (r, row) in options.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            choices.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    db.file("energy_audit.xlsform.xlsx", &book.save_to_buffer().unwrap())
+}
+
+#[test]
+fn an_export_headed_by_labels_is_mapped_through_its_xlsform() {
+    use fieldbook_interop::import::{propose_with, Form};
+    let db = Db::new();
+    // Kobo's "labels" export: the header row holds the Vietnamese labels.
+    let text = std::fs::read_to_string(fixture("kobo/energy_audit.csv")).unwrap();
+    let (header, rows) = text.split_once("\r\n").unwrap();
+    let header = header
+        .replace("\"enumerator\"", "\"Người khảo sát\"")
+        .replace("\"site_name\"", "\"Tên cơ sở\"")
+        .replace("\"visit_date\"", "\"Ngày khảo sát\"")
+        .replace("\"title\"", "\"Vấn đề chính\"")
+        .replace("\"sector\"", "\"Ngành\"")
+        .replace("\"photo\"", "\"Ảnh\"")
+        .replace("\"geo\"", "\"Vị trí GPS\"");
+    let data = db.file("labels.csv", format!("{header}\r\n{rows}").as_bytes());
+    let subs = Submissions::read(Tool::Kobo, &data).unwrap();
+
+    let without = propose(&subs);
+    assert!(without.finding.is_none(), "no column is named like a title");
+
+    let form = Form::read(&xlsform(&db)).unwrap();
+    let mapping = propose_with(&subs, &form);
+    assert_eq!(mapping.visit.date, "Ngày khảo sát");
+    assert_eq!(mapping.visit.place.as_deref(), Some("Tên cơ sở"));
+    assert_eq!(
+        mapping.visit.location,
+        Some(Location::Geopoint("Vị trí GPS".into()))
+    );
+    let finding = mapping.finding.as_ref().unwrap();
+    assert_eq!(finding.title, "Vấn đề chính");
+    assert_eq!(finding.sector, Field::Column("Ngành".into()));
+    assert_eq!(mapping.photos, ["Ảnh"]);
+
+    let err = Form::read(&fixture("kobo/energy_audit-media.zip")).unwrap_err();
+    assert!(err.to_string().contains("XLSX"), "{err}");
 }

@@ -5,6 +5,7 @@
 //! write path, in one transaction; rows that fail its checks are reported
 //! with their row, column and reason, and the others are imported.
 
+mod form;
 mod mapping;
 mod media;
 mod propose;
@@ -22,11 +23,12 @@ use std::path::{Path, PathBuf};
 use fieldbook_store::{attachment_fields, Commit, Store, StoreError};
 use serde::Serialize;
 
+pub use form::Form;
 pub use mapping::{
     ColumnMeasurement, Field, FindingMapping, Location, Mapping, RepeatMeasurements, VisitMapping,
 };
 pub use media::MediaZip;
-pub use propose::propose;
+pub use propose::{propose, propose_with};
 pub use submissions::{Submissions, Tool};
 
 use media::Missing;
@@ -140,6 +142,15 @@ pub fn import(
                 row: row.number,
                 column: subs.id_column.clone(),
                 reason: "the submission has no id: it cannot be told apart from others".into(),
+            });
+            continue;
+        }
+        if let Some(reason) = subs.unreadable(row) {
+            report.rejected.push(Rejection {
+                sheet: subs.main.name.clone(),
+                row: row.number,
+                column: "Status".into(),
+                reason,
             });
             continue;
         }

@@ -7,6 +7,7 @@
 
 use fieldbook_core::kinds::SECTORS;
 
+use super::form::Form;
 use super::mapping::{Field, FindingMapping, Location, Mapping, RepeatMeasurements, VisitMapping};
 use super::sheet::Sheet;
 use super::submissions::{Submissions, Tool};
@@ -87,8 +88,14 @@ const NOTES: &[&str] = &[
 ];
 const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif"];
 
-/// Proposes a mapping for `subs`.
+/// Proposes a mapping for `subs`, from its columns alone.
 pub fn propose(subs: &Submissions) -> Mapping {
+    propose_with(subs, &Form::default())
+}
+
+/// Proposes a mapping for `subs`, trusting what `form` (the XLSForm the
+/// answers were collected with) says each question is.
+pub fn propose_with(subs: &Submissions, form: &Form) -> Mapping {
     let main = &subs.main;
     let questions: Vec<&str> = main
         .headers
@@ -96,10 +103,14 @@ pub fn propose(subs: &Submissions) -> Mapping {
         .map(String::as_str)
         .filter(|h| !subs.tool.is_metadata(h) && !h.is_empty())
         .collect();
-    let location = take_location(subs, &questions);
+    let location = questions
+        .iter()
+        .find(|c| form.is(c, "geopoint") && subs.tool == Tool::Kobo)
+        .map(|c| Location::Geopoint(c.to_string()))
+        .or_else(|| take_location(form, subs, &questions));
     let photos: Vec<String> = questions
         .iter()
-        .filter(|c| looks_like_photos(main, c))
+        .filter(|c| form.is(c, "image") || looks_like_photos(main, c))
         .map(|c| c.to_string())
         .collect();
     let mut used: Vec<String> = photos.clone();
@@ -118,8 +129,9 @@ pub fn propose(subs: &Submissions) -> Mapping {
     };
     // A date question's name is trusted when most of its values are dates
     // (the others are then reported); any column is, when all are.
-    let date = named(&questions, DATE)
-        .filter(|c| share_of_dates(main, c) >= 0.5)
+    let date = named(form, &questions, DATE)
+        .filter(|c| share_of_dates(main, c) >= 0.5 || form.is(c, "date"))
+        .or_else(|| questions.iter().copied().find(|c| form.is(c, "date")))
         .or_else(|| {
             questions
                 .iter()
@@ -134,15 +146,25 @@ pub fn propose(subs: &Submissions) -> Mapping {
         })
         .unwrap_or("");
     let date = take(Some(date)).unwrap_or_default();
-    let place = take(named(&questions, PLACE));
-    let participants = take(named(&questions, PARTICIPANTS));
-    let title = take(named(&questions, TITLE));
-    let sector = named(&questions, SECTOR).filter(|c| holds_sectors(main, c));
+    let place = take(named(form, &questions, PLACE));
+    let participants = take(named(form, &questions, PARTICIPANTS));
+    let title = take(named(form, &questions, TITLE));
+    let sector = named(form, &questions, SECTOR)
+        .filter(|c| holds_sectors(main, c))
+        .or_else(|| {
+            questions.iter().copied().find(|c| {
+                let choices = form.choices(c);
+                !choices.is_empty() && choices.iter().all(|o| SECTORS.contains(&o.as_str()))
+            })
+        });
     let sector = match take(sector) {
         Some(c) => Field::Column(c),
         None => Field::Value("other".into()),
     };
-    let measurements = subs.repeats.iter().find_map(repeat_measurements);
+    let measurements = subs
+        .repeats
+        .iter()
+        .find_map(|s| repeat_measurements(form, s));
 
     // The rest of the questions, minus the parts other columns already hold.
     let rest: Vec<String> = questions
@@ -184,18 +206,19 @@ fn leaf(column: &str) -> &str {
     column.rsplit(['/', '-']).next().unwrap_or(column)
 }
 
-/// The first column whose name (or its last path part) is one of `names`,
-/// trying the names in order.
-fn named<'c>(columns: &[&'c str], names: &[&str]) -> Option<&'c str> {
+/// The first column whose name (or its last path part, or the name of the
+/// question it is the label of) is one of `names`, trying the names in order.
+fn named<'c>(form: &Form, columns: &[&'c str], names: &[&str]) -> Option<&'c str> {
     names.iter().find_map(|n| {
-        columns
-            .iter()
-            .copied()
-            .find(|c| leaf(c).eq_ignore_ascii_case(n) || c.eq_ignore_ascii_case(n))
+        columns.iter().copied().find(|c| {
+            leaf(c).eq_ignore_ascii_case(n)
+                || c.eq_ignore_ascii_case(n)
+                || form.name_of(c).is_some_and(|q| q.eq_ignore_ascii_case(n))
+        })
     })
 }
 
-fn take_location(subs: &Submissions, questions: &[&str]) -> Option<Location> {
+fn take_location(form: &Form, subs: &Submissions, questions: &[&str]) -> Option<Location> {
     let headers = &subs.main.headers;
     match subs.tool {
         // Kobo: the geopoint column, followed by `_<name>_latitude`.
@@ -218,8 +241,8 @@ fn take_location(subs: &Submissions, questions: &[&str]) -> Option<Location> {
             }),
     }
     .or_else(|| {
-        let lat = named(questions, &["latitude", "lat"])?;
-        let lon = named(questions, &["longitude", "lon", "lng"])?;
+        let lat = named(form, questions, &["latitude", "lat"])?;
+        let lon = named(form, questions, &["longitude", "lon", "lng"])?;
         Some(Location::Split {
             latitude: lat.into(),
             longitude: lon.into(),
@@ -285,13 +308,13 @@ fn looks_like_photos(sheet: &Sheet, column: &str) -> bool {
         })
 }
 
-fn repeat_measurements(sheet: &Sheet) -> Option<RepeatMeasurements> {
+fn repeat_measurements(form: &Form, sheet: &Sheet) -> Option<RepeatMeasurements> {
     let columns: Vec<&str> = sheet.headers.iter().map(String::as_str).collect();
     Some(RepeatMeasurements {
         sheet: sheet.name.clone(),
-        quantity: Field::Column(named(&columns, QUANTITY)?.into()),
-        value: named(&columns, VALUE)?.into(),
-        unit: Field::Column(named(&columns, UNIT)?.into()),
-        notes: named(&columns, NOTES).map(str::to_string),
+        quantity: Field::Column(named(form, &columns, QUANTITY)?.into()),
+        value: named(form, &columns, VALUE)?.into(),
+        unit: Field::Column(named(form, &columns, UNIT)?.into()),
+        notes: named(form, &columns, NOTES).map(str::to_string),
     })
 }

@@ -220,6 +220,22 @@ impl Submissions {
         id.strip_prefix("uuid:").unwrap_or(id)
     }
 
+    /// Why a submission's answers cannot be read, when they cannot: Central
+    /// exports an encrypted submission it could not decrypt with its
+    /// answers empty and its `Status` saying so.
+    pub fn unreadable(&self, row: &Row) -> Option<String> {
+        let status = match self.tool {
+            Tool::Odk => self.main.cell(row, "Status"),
+            Tool::Kobo => "",
+        };
+        (!status.is_empty()).then(|| {
+            format!(
+                "the submission is encrypted ({status}): download the export again from \
+                 ODK Central with the form's passphrase"
+            )
+        })
+    }
+
     /// The rows of repeat sheet `sheet` that belong to submission `row`.
     pub fn children<'a>(&'a self, sheet: &'a Sheet, row: &Row) -> impl Iterator<Item = &'a Row> {
         let (_, key) = self.tool.parent_link();
