@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use fieldbook_store::Store;
 
-use crate::table::{study_tables, KindTable};
+use crate::table::{study_tables, Cell, KindTable};
 use crate::{file, ExportError, Lang, Result};
 
 const BOM: &str = "\u{FEFF}";
@@ -64,8 +64,51 @@ pub fn kind_csv(table: &KindTable, o: &CsvOptions) -> Result<Vec<u8>> {
         .from_writer(out);
     w.write_record(table.headers(o.lang))?;
     for row in table.rows() {
-        w.write_record(row.iter().map(|c| c.text().into_owned()))?;
+        w.write_record(row.iter().map(|c| match c {
+            Cell::Text(text) => defused(text),
+            other => other.text().into_owned(),
+        }))?;
     }
     w.into_inner()
         .map_err(|e| ExportError::Csv(e.into_error().into()))
+}
+
+/// Text that Excel would run as a formula (`=HYPERLINK(…)`, `+cmd|…`,
+/// `@SUM(…)`, `-1+…`) when the file is opened, with an apostrophe before it
+/// so Excel shows it as the text it is (OWASP's advice for CSV injection).
+/// Text that merely starts with a minus before a number stays as it is.
+fn defused(text: &str) -> String {
+    let mut chars = text.chars();
+    let risky = match chars.next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => chars
+            .next()
+            .is_some_and(|c| !(c.is_ascii_digit() || c == '.' || c == ' ')),
+        _ => false,
+    };
+    if risky {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defused;
+
+    #[test]
+    fn formulas_are_shown_as_text_and_plain_text_is_left_alone() {
+        for (text, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-A1+B1", "'-A1+B1"),
+            ("-5 °C at night", "-5 °C at night"),
+            ("- leaking valve", "- leaking valve"),
+            ("ปั๊มน้ำ = 3", "ปั๊มน้ำ = 3"),
+        ] {
+            assert_eq!(defused(text), shown, "{text}");
+        }
+    }
 }

@@ -189,6 +189,23 @@ fn the_workbook_reads_back_field_by_field_with_types() {
         *row(need, &need[1][0].to_string())("Linked findings"),
         Data::String(f.finding.clone())
     );
+
+    // Frozen header row and autofilter, as the sheet's XML declares them
+    // (calamine does not read views): the first sheet, "Site visit".
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(
+        xml.contains(
+            r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#
+        ),
+        "{xml}"
+    );
+    assert!(xml.contains("<autoFilter ref=\"A1:"), "{xml}");
 }
 
 #[test]
