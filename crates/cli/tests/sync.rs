@@ -136,6 +136,31 @@ fn two_laptops_meet_edit_the_same_finding_and_resolve_it() {
 }
 
 #[test]
+fn two_laptops_importing_the_same_survey_export_converge_without_duplicates() {
+    let l = team(2);
+    let (a, b) = (&l[0], &l[1]);
+    let study = a.json(&["study", "add", "--title", "Audits", "--fiscal-year", "2025"]);
+    let sid = study["id"].as_str().unwrap();
+    send(a, b);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/odk");
+    let export = fixtures.join("energy_audit.zip");
+    // Both import the same Central export while apart.
+    for x in [a, b] {
+        let report = x.json(&["import", "odk", export.to_str().unwrap(), "--study", sid]);
+        assert_eq!(report["visits"], 3, "{report}");
+    }
+    send(a, b);
+    send(b, a);
+    assert_eq!(a.ok(&["dump"]), b.ok(&["dump"]));
+    for x in [a, b] {
+        assert_eq!(x.json(&["visit", "list"]).as_array().unwrap().len(), 3);
+        assert_eq!(x.json(&["attachment", "list"]).as_array().unwrap().len(), 3);
+        let conflicts = x.json(&["conflicts", "list"]);
+        assert_eq!(conflicts.as_array().unwrap().len(), 0, "{conflicts}");
+    }
+}
+
+#[test]
 fn refusals_say_what_to_do_and_change_nothing() {
     let l = team(2);
     let (a, b) = (&l[0], &l[1]);
