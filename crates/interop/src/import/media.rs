@@ -213,6 +213,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn symbolic_links_are_refused_by_name() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        w.add_symlink("photo.jpg", "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
+        let err = open(w.finish().unwrap().into_inner()).err().unwrap();
+        assert!(
+            err.to_string().contains("'photo.jpg' is a symbolic link"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bombs_and_oversized_entries_are_refused() {
         let zeros = vec![0u8; 20 * 1024 * 1024];
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
