@@ -86,6 +86,17 @@ const UNIT: &[&str] = &["unit", "units", "単位", "đơn vị", "satuan"];
 const NOTES: &[&str] = &[
     "notes", "note", "remarks", "comment", "備考", "ghi chú", "catatan",
 ];
+/// XLSForm's metadata questions: the phone's, not the respondent's answers.
+const DEVICE_METADATA: &[&str] = &[
+    "today",
+    "deviceid",
+    "username",
+    "phonenumber",
+    "simserial",
+    "subscriberid",
+    "audit",
+    "instanceID",
+];
 const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif"];
 
 /// Proposes a mapping for `subs`, from its columns alone.
@@ -171,7 +182,7 @@ pub fn propose_with(subs: &Submissions, form: &Form) -> Mapping {
         .iter()
         .filter(|c| !used.iter().any(|u| u == *c))
         .filter(|c| !is_part_of_another(subs.tool, &main.headers, c))
-        .filter(|c| !DATE_FALLBACK.contains(c))
+        .filter(|c| !DATE_FALLBACK.contains(c) && !DEVICE_METADATA.contains(&leaf(c)))
         .map(|c| c.to_string())
         .collect();
     let (finding, notes) = match title {
