@@ -53,6 +53,21 @@ export function append(parent: Node, children: Child[]): void {
   }
 }
 
+let groupIds = 0;
+
+/**
+ * A labelled group of controls (`radiogroup` for radio buttons), named by
+ * `label` for assistive technology. Not a <fieldset> with a <legend>:
+ * WebKitGTK first lays such a fieldset out with its legend's height counted
+ * twice, and corrects it at the next style change — a click's mousedown
+ * moving the focus is one — so what is under the pointer moves between the
+ * mousedown and the mouseup, and the click lands on neither.
+ */
+export function group(role: 'group' | 'radiogroup', label: HTMLElement, attrs: Attrs | null, ...children: Child[]): HTMLDivElement {
+  if (!label.id) label.id = `group-label-${++groupIds}`;
+  return h('div', { ...attrs, role, 'aria-labelledby': label.id }, label, children);
+}
+
 /** Replaces all children of `el`. */
 export function replace(el: Element, ...children: Child[]): void {
   el.replaceChildren();

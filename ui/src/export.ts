@@ -5,7 +5,7 @@
 // folder picker for CSV) asks where.
 
 import { api, type ExportChoice, type ExportFormat, type Exported } from './api';
-import { h } from './dom';
+import { group, h } from './dom';
 import { getLang, t } from './i18n';
 import { openSaveDialog } from './save_dialog';
 
@@ -48,12 +48,7 @@ export function openExportDialog(studyId: string): void {
       h('input', { type: 'radio', name: 'export-format', value: format, checked: format === choice.format }),
       h('span', null, t(`study_export.format_${format}`)),
     );
-  const formats = h(
-    'fieldset',
-    { class: 'print-reports' },
-    h('legend', { class: 'field-label' }, t('study_export.format')),
-    FORMATS.map(radio),
-  );
+  const formats = group('radiogroup', h('span', { class: 'field-label' }, t('study_export.format')), { class: 'print-reports' }, FORMATS.map(radio));
   const lang = h(
     'select',
     { 'data-testid': 'study-export-lang' },

@@ -4,7 +4,7 @@
 // asks where, and the system's PDF viewer opens it.
 
 import { api, type PrintChoice, type ReportRequest } from './api';
-import { h } from './dom';
+import { group, h } from './dom';
 import { t } from './i18n';
 import { openSaveDialog } from './save_dialog';
 
@@ -78,10 +78,10 @@ export async function openPrintDialog(studyId: string, focus: PrintFocus = {}): 
       h('span', null, label),
       extra ?? null,
     );
-  const reports = h(
-    'fieldset',
+  const reports = group(
+    'radiogroup',
+    h('span', { class: 'field-label' }, t('print.report')),
     { class: 'print-reports' },
-    h('legend', { class: 'field-label' }, t('print.report')),
     radio('brief', t('print.brief'), false),
     radio('visits', t('print.visits', { n: visits.length }), visits.length === 0),
     radio('visit', t('print.visit'), visits.length === 0, visits.length ? visitSelect : undefined),

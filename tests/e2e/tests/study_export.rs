@@ -1,7 +1,8 @@
 //! Exporting a study from the app: the Da Nang sample study as an Excel
-//! workbook through the study's Export… dialog (the native save dialog
-//! replaced by FIELDBOOK_SAVE_DIR). The other formats are tested through
-//! the CLI and the interop crate.
+//! workbook, then as a folder of CSV files, through the study's Export…
+//! dialog (the native save and folder dialogs replaced by
+//! FIELDBOOK_SAVE_DIR). GeoJSON and KML are tested through the CLI and the
+//! interop crate.
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ fn saved(dir: &Path, suffix: &str) -> Result<PathBuf, Box<dyn std::error::Error>
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_da_nang_study_exports_to_xlsx() -> TestResult {
+async fn the_da_nang_study_exports_to_xlsx_and_csv() -> TestResult {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("exported");
     std::fs::create_dir(&out)?;
@@ -70,6 +71,29 @@ async fn the_da_nang_study_exports_to_xlsx() -> TestResult {
         xlsx.display()
     );
     assert!(status.contains("sheets"), "{status}");
+
+    // The CSV files, in a folder, with the byte order mark Excel needs:
+    // another format chosen in the reopened dialog.
+    app.click("[data-testid=study-export]").await?;
+    app.click("[data-testid=study-export-dialog] [data-testid=study-export-csv]")
+        .await?;
+    let checked = app
+        .eval("return document.querySelector('[data-testid=study-export-csv] input').checked;")
+        .await?;
+    assert_eq!(checked.as_bool(), Some(true), "CSV chosen");
+    app.click("[data-testid=study-export-save]").await?;
+    app.wait_text("[data-testid=status-text]", |t| {
+        t.starts_with("Saved ") && t.contains("CSV files")
+    })
+    .await?;
+    let folder = saved(&out, "-csv")?;
+    let visits = std::fs::read(folder.join("visit.csv"))?;
+    assert!(
+        visits.starts_with("\u{FEFF}".as_bytes()),
+        "visit.csv has no BOM"
+    );
+    let text = String::from_utf8(visits)?;
+    assert!(text.contains("Cau Do"), "{text}");
 
     app.close().await
 }
