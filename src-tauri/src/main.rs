@@ -7,6 +7,7 @@ mod attachments;
 mod commands;
 mod export_commands;
 mod hub_sync;
+mod import_commands;
 mod print_commands;
 mod sync_commands;
 
@@ -38,6 +39,7 @@ fn main() {
         .plugin(tauri_plugin_opener::init())
         .manage(state)
         .manage(sync_commands::Cancel::default())
+        .manage(import_commands::ImportState::default())
         .setup(move |app| {
             use tauri::Manager;
             app.manage(hub_sync::HubSync::start(app.handle().clone(), shared));
@@ -85,6 +87,13 @@ fn main() {
             sync_commands::history,
             print_commands::report_print,
             export_commands::study_export,
+            import_commands::import_pick,
+            import_commands::import_inspect,
+            import_commands::import_mappings,
+            import_commands::import_mapping,
+            import_commands::import_preview,
+            import_commands::import_run,
+            import_commands::import_save_rejections,
             hub_sync::hub_status,
             hub_sync::hub_enrol,
             hub_sync::hub_pick_ca,

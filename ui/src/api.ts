@@ -600,7 +600,99 @@ export const api = {
 
   /** Exports a study (XLSX, a CSV folder, GeoJSON or KML), asking where; null when cancelled. */
   exportStudy: (studyId: string, choice: ExportChoice) => call<Exported | null>('study_export', { studyId, choice }),
+
+  // ---- the Import wizard: KoboToolbox and ODK Central submission exports ----
+  /** Asks for the export file, the media ZIP or the XLSForm, starting beside `near`; its path, null when cancelled. */
+  importPick: (what: 'export' | 'media' | 'form', near: string | null) => call<string | null>('import_pick', { what, near }),
+  /** Reads the export (and checks the media ZIP, if given): its columns, submissions and the mapping
+   *  proposed (guided by the XLSForm, if given). */
+  importInspect: (tool: SurveyTool, path: string, media: string | null, form: string | null) =>
+    call<Inspected>('import_inspect', { tool, path, media, form }),
+  importMappings: () => call<string[]>('import_mappings'),
+  importMapping: (name: string) => call<SurveyMapping>('import_mapping', { name }),
+  /** The first submissions as the records the mapping makes of them. */
+  importPreview: (tool: SurveyTool, path: string, mapping: SurveyMapping, studyId: string) =>
+    call<PreviewRow[]>('import_preview', { tool, path, mapping, studyId }),
+  /** Imports (or checks, with dry_run); emits `survey-import-progress` while it runs. */
+  importRun: (request: SurveyImportRequest) => write<SurveyImportReport>('import_run', { request }),
+  /** Saves the last run's rejected rows as CSV, asking where; the path, null when cancelled. */
+  importSaveRejections: () => call<string | null>('import_save_rejections'),
 };
+
+export type SurveyTool = 'kobo' | 'odk';
+
+/** A field's value: from a column, or the same for every row. */
+export type MappingField = { column: string } | { value: string };
+
+/** Which columns of an export become which fields (the shape of `fieldbook_interop::import::Mapping`). */
+export interface SurveyMapping {
+  visit: {
+    date: string;
+    place?: string;
+    location?: { geopoint: string } | { split: { latitude: string; longitude: string } };
+    participants?: string;
+    notes?: string[];
+  };
+  finding?: { title: string; sector: MappingField; text?: string[] };
+  photos?: string[];
+  measurements?: { sheet: string; quantity: MappingField; value: string; unit: MappingField; notes?: string };
+  measurement_columns?: { column: string; quantity: string; unit: string }[];
+}
+
+export interface SheetColumns {
+  name: string;
+  headers: string[];
+  /** The first value of each column ('' when it has none), cut short. */
+  samples: string[];
+  rows: number;
+}
+
+export interface Inspected {
+  tool: SurveyTool;
+  file_name: string;
+  submissions: number;
+  id_column: string;
+  main: SheetColumns;
+  repeats: SheetColumns[];
+  proposed: SurveyMapping;
+  saved: string[];
+  /** The export carries its media itself (ODK Central's ZIP). */
+  media_inside: boolean;
+}
+
+export interface Rejection {
+  sheet: string;
+  row: number;
+  column: string;
+  reason: string;
+}
+
+export interface PreviewRow {
+  row: number;
+  records: { kind: string; fields: Record<string, Value> }[];
+  rejected: Rejection[];
+}
+
+export interface SurveyImportRequest {
+  tool: SurveyTool;
+  path: string;
+  media: string | null;
+  mapping: SurveyMapping;
+  study_id: string;
+  dry_run: boolean;
+  save_as: string | null;
+}
+
+export interface SurveyImportReport {
+  submissions: number;
+  visits: number;
+  findings: number;
+  measurements: number;
+  photos: number;
+  already_imported: number;
+  rejected: Rejection[];
+  dry_run: boolean;
+}
 
 export type ExportFormat = 'xlsx' | 'csv' | 'geojson' | 'kml';
 

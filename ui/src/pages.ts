@@ -11,6 +11,7 @@ import { enumLabel, formatDateTime, formatDecimal, kindLabel, recordTitle, t } f
 import { navLabel, pageHost, setHeader } from './layout';
 import { byTitle, ListDetail } from './listdetail';
 import { openExportDialog } from './export';
+import { openImportWizard } from './import';
 import { openPrintDialog } from './print';
 import { currentRoute, navigate, setPage, type Focus, type Route } from './router';
 import { DIRECTORY_KIND, DUTY_FIELDS, STUDY_TABS, TAB_KIND, directoryOfKind, tabOfKind, technologyName, type DirectoryPage, type ListTab, type StudyTab } from './schema';
@@ -221,6 +222,11 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     { type: 'button', class: 'btn btn-small', 'data-testid': 'study-export', title: t('study_export.tooltip'), onclick: () => openExportDialog(studyId) },
     t('study_export.button'),
   );
+  const importBtn = h(
+    'button',
+    { type: 'button', class: 'btn btn-small', 'data-testid': 'study-import', title: t('survey_import.tooltip'), onclick: () => openImportWizard(studyId) },
+    t('survey_import.button'),
+  );
   replace(pageHost(), h('div', { class: 'study-page' }, tabs, content));
 
   let study: Rec;
@@ -234,7 +240,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
     return;
   }
   if (stale()) return;
-  setHeader(study.title, crumbs(), [printBtn, exportBtn]);
+  setHeader(study.title, crumbs(), [printBtn, exportBtn, importBtn]);
   void updateCounts();
 
   if (r.tab === 'overview') {
@@ -246,7 +252,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
       onSaved: (rec, field) => {
         study = rec;
         sync.refresh();
-        if (field === 'title') setHeader(rec.title, crumbs(), [printBtn, exportBtn]);
+        if (field === 'title') setHeader(rec.title, crumbs(), [printBtn, exportBtn, importBtn]);
       },
       onDeleted: () => void navigate({ page: 'studies' }),
     });
@@ -303,7 +309,7 @@ async function renderStudy(r: Extract<Route, { page: 'study' }>, stale: () => bo
         const fresh = await api.get('study', study.id);
         if (fresh.deleted_at) throw new Error('in the Trash');
         study = fresh;
-        setHeader(study.title, crumbs(), [printBtn, exportBtn]);
+        setHeader(study.title, crumbs(), [printBtn, exportBtn, importBtn]);
       } catch {
         await navigate({ page: 'studies' });
         return;
