@@ -664,6 +664,12 @@ export interface Rejection {
   sheet: string;
   row: number;
   column: string;
+  /** The cell's content as the export holds it. */
+  value: string;
+  /** What is wrong, as a code translated by `error.<code>`, with its values. */
+  code: string;
+  params?: Record<string, string>;
+  /** What is wrong, in English (shown when the code has no translation). */
   reason: string;
 }
 

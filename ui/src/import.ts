@@ -953,8 +953,17 @@ function previewTable(rows: PreviewRow[]): HTMLElement {
   );
 }
 
+/** Codes whose translation says less than the engine's English reason. */
+const GENERIC_CODES = new Set(['attachment', 'invalid']);
+
+/** Why a row was rejected, in the UI's language where the code has a translation. */
+function rejectionReason(r: Rejection): string {
+  return GENERIC_CODES.has(r.code) ? r.reason : errorText({ code: r.code, message: r.reason }, r.params);
+}
+
 function rejectionText(r: Rejection): string {
-  return r.column ? t('survey_import.problem_at', { column: r.column, reason: r.reason }) : r.reason;
+  const reason = rejectionReason(r);
+  return r.column ? t('survey_import.problem_at', { column: r.column, reason }) : reason;
 }
 
 /** The numbers of an import (or a check), each tagged for tests by what it counts. */
@@ -1003,13 +1012,29 @@ function rejectedTable(rejected: Rejection[], saveable: boolean): HTMLElement {
         h(
           'thead',
           null,
-          h('tr', null, h('th', null, t('survey_import.sheet')), h('th', { class: 'num' }, t('survey_import.row')), h('th', null, t('survey_import.column')), h('th', null, t('survey_import.reason'))),
+          h(
+            'tr',
+            null,
+            h('th', null, t('survey_import.sheet')),
+            h('th', { class: 'num' }, t('survey_import.row')),
+            h('th', null, t('survey_import.column')),
+            h('th', null, t('survey_import.value')),
+            h('th', null, t('survey_import.reason')),
+          ),
         ),
         h(
           'tbody',
           null,
           rejected.map((r) =>
-            h('tr', { 'data-testid': 'survey-rejected-row' }, h('td', null, r.sheet), h('td', { class: 'num' }, String(r.row)), h('td', null, r.column), h('td', null, r.reason)),
+            h(
+              'tr',
+              { 'data-testid': 'survey-rejected-row' },
+              h('td', null, r.sheet),
+              h('td', { class: 'num' }, String(r.row)),
+              h('td', null, r.column),
+              h('td', { class: 'survey-rejected-value' }, r.value),
+              h('td', null, rejectionReason(r)),
+            ),
           ),
         ),
       ),

@@ -111,10 +111,11 @@ fn rejected_rows_are_listed_and_written_to_csv() {
     assert_eq!(rejected[0]["column"], "unit");
     let csv = std::fs::read_to_string(&rejections).unwrap();
     assert!(
-        csv.starts_with("\u{feff}sheet,row,column,reason\n"),
+        csv.starts_with("\u{feff}sheet,row,column,value,reason\n"),
         "{csv}"
     );
     assert!(csv.contains("energy_audit-measurements,"), "{csv}");
+    assert!(csv.contains(",unit,m2,"), "{csv}");
 }
 
 #[test]

@@ -445,6 +445,20 @@ fn bad_rows_are_reported_with_row_column_and_reason_and_the_rest_imported() {
         "{:?}",
         report.rejected
     );
+    let codes: Vec<(&str, &str)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.code.as_str(), r.value.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("not_date", "04/11/2025"),
+            ("bad_coordinate", "97.7649 100.5360 4.2 6.0"),
+            ("photo_missing", "IMG 0043.jpg"),
+            ("negative", "-40")
+        ]
+    );
     assert!(report.rejected[0].reason.contains("04/11/2025"));
     assert!(report.rejected[2].reason.contains("IMG 0043.jpg"));
     assert_eq!(report.visits, 0);
@@ -452,7 +466,7 @@ fn bad_rows_are_reported_with_row_column_and_reason_and_the_rest_imported() {
 
     // The report as CSV, for Excel.
     let csv = report.rejections_csv().unwrap();
-    assert!(csv.starts_with(b"\xEF\xBB\xBFsheet,row,column,reason\n"));
+    assert!(csv.starts_with(b"\xEF\xBB\xBFsheet,row,column,value,reason\n"));
 }
 
 #[test]

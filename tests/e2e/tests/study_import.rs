@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use fieldbook_e2e::{App, Driver, Error, TestResult};
 
+/// The Japanese UI's reason for a unit not in the catalogue (error.unknown_unit).
+const UNKNOWN_UNIT_JA: &str = "不明な単位です";
+
 fn fixture(name: &str) -> Result<PathBuf, Error> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/kobo")
@@ -306,7 +309,7 @@ async fn rows_that_cannot_be_imported_are_listed_and_saved_as_csv() -> TestResul
     assert_eq!(app.count("[data-testid=survey-rejected-row]").await?, 3);
     let rejected = app.text("[data-testid=survey-rejected]").await?;
     assert!(
-        rejected.contains("IMG 0042.jpg is named but no media ZIP was given"),
+        rejected.contains("Photo IMG 0042.jpg is named, but no media ZIP was chosen"),
         "{rejected}"
     );
     app.screenshot("[data-testid=survey-dialog]", "import-rejected")
@@ -322,7 +325,7 @@ async fn rows_that_cannot_be_imported_are_listed_and_saved_as_csv() -> TestResul
     let text = std::fs::read_to_string(&saved)
         .map_err(|e| format!("{} ({message}): {e}", saved.display()))?;
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(lines[0], "sheet,row,column,reason");
+    assert_eq!(lines[0], "sheet,row,column,value,reason");
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
         lines.iter().skip(1).all(|l| l.contains(",photo,")),
@@ -391,7 +394,10 @@ async fn an_odk_central_zip_brings_its_repeat_group_as_measurements() -> TestRes
     assert_eq!(stat(&app, "rejected").await?, "1");
     let rejected = app.text("[data-testid=survey-rejected-row]").await?;
     assert!(
-        rejected.contains("energy_audit-measurements") && rejected.contains("unit"),
+        rejected.contains("energy_audit-measurements")
+            && rejected.contains("unit")
+            && rejected.contains("m2")
+            && rejected.contains(UNKNOWN_UNIT_JA),
         "{rejected}"
     );
     app.screenshot("[data-testid=survey-dialog]", "import-result-odk")

@@ -15,7 +15,7 @@ mod submissions;
 #[doc(hidden)]
 pub mod synthetic;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -61,7 +61,79 @@ pub struct Rejection {
     pub sheet: String,
     pub row: usize,
     pub column: String,
+    /// The cell's content as the export holds it ("" when it is empty).
+    pub value: String,
+    /// What is wrong, as a stable code the app translates (`not_date`,
+    /// `unknown_unit`, `photo_missing` …), with the values its message names.
+    pub code: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// What is wrong, in English.
     pub reason: String,
+}
+
+/// Why a row is rejected, before it is placed at its row and column.
+#[derive(Debug, Clone)]
+pub(crate) struct Reason {
+    code: String,
+    params: BTreeMap<String, String>,
+    text: String,
+}
+
+impl Reason {
+    pub(crate) fn new(code: &str, text: impl Into<String>) -> Reason {
+        Reason {
+            code: code.into(),
+            params: BTreeMap::new(),
+            text: text.into(),
+        }
+    }
+
+    fn with(mut self, name: &str, value: impl Into<String>) -> Reason {
+        self.params.insert(name.into(), value.into());
+        self
+    }
+
+    /// The write path's reason for refusing a change.
+    fn refused(error: &StoreError) -> Reason {
+        match error {
+            // The column is reported beside the reason: no field name in it.
+            StoreError::Invalid(errors) => {
+                let first = errors.0.first();
+                Reason {
+                    code: first.map_or("invalid", |e| e.code).into(),
+                    params: first
+                        .map(|e| {
+                            e.params
+                                .iter()
+                                .map(|(k, v)| (k.to_string(), v.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    text: errors
+                        .0
+                        .iter()
+                        .map(|e| e.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                }
+            }
+            other => Reason::new(other.code(), other.to_string()),
+        }
+    }
+
+    /// This reason, at a row's cell.
+    pub(crate) fn at(self, sheet: &str, row: usize, column: &str, value: &str) -> Rejection {
+        Rejection {
+            sheet: sheet.into(),
+            row,
+            column: column.into(),
+            value: value.into(),
+            code: self.code,
+            params: self.params,
+            reason: self.text,
+        }
+    }
 }
 
 /// What an import did (or, for a dry run, would do).
@@ -82,9 +154,9 @@ impl ImportReport {
     /// The rejected rows as CSV (UTF-8 with a BOM, for Excel).
     pub fn rejections_csv(&self) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        w.write_record(["sheet", "row", "column", "reason"])?;
+        w.write_record(["sheet", "row", "column", "value", "reason"])?;
         for r in &self.rejected {
-            w.write_record([&r.sheet, &r.row.to_string(), &r.column, &r.reason])?;
+            w.write_record([&r.sheet, &r.row.to_string(), &r.column, &r.value, &r.reason])?;
         }
         w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
@@ -137,21 +209,22 @@ pub fn import(
     for row in &subs.main.rows {
         let stable_id = subs.stable_id(row);
         if stable_id.is_empty() {
-            report.rejected.push(Rejection {
-                sheet: subs.main.name.clone(),
-                row: row.number,
-                column: subs.id_column.clone(),
-                reason: "the submission has no id: it cannot be told apart from others".into(),
-            });
+            let reason = Reason::new(
+                "no_submission_id",
+                "the submission has no id: it cannot be told apart from others",
+            );
+            let main = &subs.main.name;
+            report
+                .rejected
+                .push(reason.at(main, row.number, &subs.id_column, ""));
             continue;
         }
-        if let Some(reason) = subs.unreadable(row) {
-            report.rejected.push(Rejection {
-                sheet: subs.main.name.clone(),
-                row: row.number,
-                column: "Status".into(),
-                reason,
-            });
+        if let Some((column, status, reason)) = subs.unreadable(row) {
+            let reason = Reason::new("encrypted", reason).with("status", status);
+            let main = &subs.main.name;
+            report
+                .rejected
+                .push(reason.at(main, row.number, column, status));
             continue;
         }
         let visit_id = records::derived_id(study_id, subs, stable_id, "visit");
@@ -198,16 +271,7 @@ pub fn import(
             }
             Some(refusal) => {
                 let origin = &origins[refusal.change];
-                let reason = match &refusal.error {
-                    // The column is reported beside the reason: no field name in it.
-                    StoreError::Invalid(errors) => errors
-                        .0
-                        .iter()
-                        .map(|e| e.message.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    other => other.to_string(),
-                };
+                let reason = Reason::refused(&refusal.error);
                 report
                     .rejected
                     .push(origin.reject(refusal.error.field(), reason));
@@ -325,36 +389,47 @@ fn read_photos(
     let photos = std::mem::take(&mut planned.photos);
     let folders = subs.media_folders(row);
     for photo in &photos {
-        let reject = |reason: String| Rejection {
-            sheet: subs.main.name.clone(),
-            row: row.number,
-            column: photo.column.clone(),
-            reason,
-        };
+        let file = photo.file_name.as_str();
+        let reject = |reason: Reason| reason.at(&subs.main.name, row.number, &photo.column, file);
         let Some(zip) = media.as_deref_mut() else {
-            return Err(reject(format!(
-                "photo {} is named but no media ZIP was given",
-                photo.file_name
-            )));
+            return Err(reject(
+                Reason::new(
+                    "no_media",
+                    format!("photo {file} is named but no media ZIP was given"),
+                )
+                .with("file", file),
+            ));
         };
         // Kobo stores names with spaces as underscores.
-        let stored_name = photo.file_name.replace(' ', "_");
+        let stored_name = file.replace(' ', "_");
         let found = zip
-            .find(&photo.file_name, &folders)
+            .find(file, &folders)
             .or_else(|_| zip.find(&stored_name, &folders));
         let (path, index) = found.map_err(|missing| {
-            reject(match missing {
-                Missing::NotInZip => format!("photo {} is not in {}", photo.file_name, zip.name()),
-                Missing::Ambiguous(n) => format!(
-                    "{} holds {n} files named {} and none in this submission's folder",
-                    zip.name(),
-                    photo.file_name
-                ),
-            })
+            reject(
+                match missing {
+                    Missing::NotInZip => Reason::new(
+                        "photo_missing",
+                        format!("photo {file} is not in {}", zip.name()),
+                    ),
+                    Missing::Ambiguous(n) => Reason::new(
+                        "photo_ambiguous",
+                        format!(
+                            "{} holds {n} files named {file} and none in this submission's folder",
+                            zip.name()
+                        ),
+                    )
+                    .with("count", n.to_string()),
+                }
+                .with("file", file)
+                .with("zip", zip.name()),
+            )
         })?;
-        let bytes = zip.read(index, &path).map_err(|e| reject(e.to_string()))?;
-        let fields = attachment_fields(&photo.file_name, "photo", &bytes)
-            .map_err(|e| reject(e.to_string()))?;
+        let bytes = zip
+            .read(index, &path)
+            .map_err(|e| reject(Reason::new("bad_zip", e.to_string())))?;
+        let fields =
+            attachment_fields(file, "photo", &bytes).map_err(|e| reject(Reason::refused(&e)))?;
         planned.attach(photo, fields, bytes);
     }
     Ok(())

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::mapping::{Field, Location, Mapping};
 use super::sheet::{Row, Sheet};
 use super::submissions::Submissions;
-use super::Rejection;
+use super::{Reason, Rejection};
 
 /// A submission's records, before its photos are read.
 pub struct Planned {
@@ -33,12 +33,18 @@ pub struct PhotoRef {
     pub id: String,
 }
 
-/// The sheet row a change was made from, and each field's column.
+/// The sheet row a change was made from, and each field's column and cell.
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub sheet: String,
     pub row: usize,
-    pub columns: HashMap<&'static str, String>,
+    pub cells: HashMap<&'static str, Cell>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cell {
+    column: String,
+    value: String,
 }
 
 impl Origin {
@@ -46,23 +52,28 @@ impl Origin {
         Origin {
             sheet: sheet.name.clone(),
             row: row.number,
-            columns: HashMap::new(),
+            cells: HashMap::new(),
         }
     }
 
-    /// A rejection of this row, at the column `field` came from.
-    pub fn reject(&self, field: Option<&str>, reason: String) -> Rejection {
-        let column = field.and_then(|f| self.columns.get(f));
-        self.reject_at(column.map_or("", String::as_str), reason)
+    fn note(&mut self, field: &'static str, column: &str, value: &str) {
+        let cell = Cell {
+            column: column.into(),
+            value: value.into(),
+        };
+        self.cells.insert(field, cell);
     }
 
-    fn reject_at(&self, column: &str, reason: String) -> Rejection {
-        Rejection {
-            sheet: self.sheet.clone(),
-            row: self.row,
-            column: column.to_string(),
-            reason,
+    /// A rejection of this row, at the cell `field` came from.
+    pub fn reject(&self, field: Option<&str>, reason: Reason) -> Rejection {
+        match field.and_then(|f| self.cells.get(f)) {
+            Some(cell) => reason.at(&self.sheet, self.row, &cell.column, &cell.value),
+            None => reason.at(&self.sheet, self.row, "", ""),
         }
+    }
+
+    fn reject_at(&self, column: &str, value: &str, reason: Reason) -> Rejection {
+        reason.at(&self.sheet, self.row, column, value)
     }
 }
 
@@ -115,20 +126,24 @@ impl Planner<'_> {
         let mut visit = Record::new(main, row);
         visit.put("study_id", self.study_id.into());
         visit.put("source", source.clone());
-        match visit_date(main.cell(row, &v.date)) {
-            Ok(date) => visit.put_from("date", &v.date, date),
-            Err(reason) => rejections.push(visit.origin.reject_at(&v.date, reason)),
+        let date = main.cell(row, &v.date);
+        match visit_date(date) {
+            Ok(iso) => visit.put_from("date", &v.date, date, iso),
+            Err(reason) => rejections.push(visit.origin.reject_at(&v.date, date, reason)),
         }
         visit.column("place", v.place.as_deref(), main);
         match &v.location {
-            Some(Location::Geopoint(column)) => match geopoint(main.cell(row, column)) {
-                Ok(Some((lat, lon))) => {
-                    visit.put_from("latitude", column, lat);
-                    visit.put_from("longitude", column, lon);
+            Some(Location::Geopoint(column)) => {
+                let cell = main.cell(row, column);
+                match geopoint(cell) {
+                    Ok(Some((lat, lon))) => {
+                        visit.put_from("latitude", column, cell, lat);
+                        visit.put_from("longitude", column, cell, lon);
+                    }
+                    Ok(None) => {}
+                    Err(reason) => rejections.push(visit.origin.reject_at(column, cell, reason)),
                 }
-                Ok(None) => {}
-                Err(reason) => rejections.push(visit.origin.reject_at(column, reason)),
-            },
+            }
             Some(Location::Split {
                 latitude,
                 longitude,
@@ -218,10 +233,11 @@ impl Planned {
     pub fn attach(&mut self, photo: &PhotoRef, mut fields: Map<String, Value>, bytes: Vec<u8>) {
         let finding_id = self.finding_id.clone().expect("photos need a finding");
         fields.insert("finding_id".into(), Value::from(finding_id));
-        let origin = Origin {
-            columns: HashMap::from([("file_name", photo.column.clone())]),
+        let mut origin = Origin {
+            cells: HashMap::new(),
             ..self.origins[0].clone()
         };
+        origin.note("file_name", &photo.column, &photo.file_name);
         self.part.changes.push(Change::Create {
             kind: "attachment".into(),
             id: Some(photo.id.clone()),
@@ -252,16 +268,17 @@ impl<'r> Record<'r> {
         self.fields.insert(field.into(), Value::from(value));
     }
 
-    fn put_from(&mut self, field: &'static str, column: &str, value: String) {
+    /// `field` set to `value`, made from `column`'s `cell`.
+    fn put_from(&mut self, field: &'static str, column: &str, cell: &str, value: String) {
         self.put(field, value);
-        self.origin.columns.insert(field, column.to_string());
+        self.origin.note(field, column, cell);
     }
 
     /// The field from `column`'s cell, when mapped and not empty.
     fn column(&mut self, field: &'static str, column: Option<&str>, sheet: &Sheet) {
         let Some(column) = column else { return };
-        self.origin.columns.insert(field, column.to_string());
         let cell = sheet.cell(self.row, column);
+        self.origin.note(field, column, cell);
         if !cell.is_empty() {
             self.put(field, cell.to_string());
         }
@@ -291,8 +308,8 @@ impl<'r> Record<'r> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         };
-        if let Some(first) = columns.first() {
-            self.origin.columns.insert(field, first.clone());
+        if let Some((first, value)) = filled.first() {
+            self.origin.note(field, first, value);
         }
         self.put(field, text);
     }
@@ -300,7 +317,7 @@ impl<'r> Record<'r> {
 
 /// A visit's date from a date or a date-time cell (its date as the phone
 /// recorded it, before any offset); "" is left to the store to refuse.
-fn visit_date(cell: &str) -> Result<String, String> {
+fn visit_date(cell: &str) -> Result<String, Reason> {
     if cell.is_empty() {
         return Ok(String::new());
     }
@@ -309,22 +326,26 @@ fn visit_date(cell: &str) -> Result<String, String> {
         .filter(|_| cell.len() == 10 || matches!(cell.as_bytes().get(10), Some(b'T' | b' ')));
     match date.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d")) {
         Some(Ok(d)) => Ok(d.to_string()),
-        _ => Err(format!(
-            "'{cell}' is not a date: the export writes dates as YYYY-MM-DD"
+        _ => Err(Reason::new(
+            "not_date",
+            format!("'{cell}' is not a date: the export writes dates as YYYY-MM-DD"),
         )),
     }
 }
 
 /// Latitude and longitude of an ODK geopoint "lat lon [altitude accuracy]".
-fn geopoint(cell: &str) -> Result<Option<(String, String)>, String> {
+fn geopoint(cell: &str) -> Result<Option<(String, String)>, Reason> {
     let parts: Vec<&str> = cell.split_whitespace().collect();
     match parts.as_slice() {
         [] => Ok(None),
         [lat, lon] | [lat, lon, _] | [lat, lon, _, _] => {
             Ok(Some((lat.to_string(), lon.to_string())))
         }
-        _ => Err(format!(
-            "'{cell}' is not a geopoint: expected \"latitude longitude altitude accuracy\""
+        _ => Err(Reason::new(
+            "bad_geopoint",
+            format!(
+                "'{cell}' is not a geopoint: expected \"latitude longitude altitude accuracy\""
+            ),
         )),
     }
 }

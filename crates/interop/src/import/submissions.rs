@@ -220,19 +220,20 @@ impl Submissions {
         id.strip_prefix("uuid:").unwrap_or(id)
     }
 
-    /// Why a submission's answers cannot be read, when they cannot: Central
-    /// exports an encrypted submission it could not decrypt with its
-    /// answers empty and its `Status` saying so.
-    pub fn unreadable(&self, row: &Row) -> Option<String> {
+    /// Why a submission's answers cannot be read, when they cannot, as
+    /// (column, its value, reason): Central exports an encrypted submission
+    /// it could not decrypt with its answers empty and its `Status` saying so.
+    pub fn unreadable<'r>(&self, row: &'r Row) -> Option<(&'static str, &'r str, String)> {
         let status = match self.tool {
             Tool::Odk => self.main.cell(row, "Status"),
             Tool::Kobo => "",
         };
         (!status.is_empty()).then(|| {
-            format!(
+            let reason = format!(
                 "the submission is encrypted ({status}): download the export again from \
                  ODK Central with the form's passphrase"
-            )
+            );
+            ("Status", status, reason)
         })
     }
 
