@@ -251,7 +251,7 @@ pub fn import(
                 Some(planned.part)
             }
             Err(rejection) => {
-                photo_rejections.push(rejection);
+                photo_rejections.push(*rejection);
                 None
             }
         }
@@ -385,12 +385,13 @@ fn read_photos(
     row: &sheet::Row,
     planned: &mut Planned,
     mut media: Option<&mut MediaZip<File>>,
-) -> Result<(), Rejection> {
+) -> Result<(), Box<Rejection>> {
     let photos = std::mem::take(&mut planned.photos);
     let folders = subs.media_folders(row);
     for photo in &photos {
         let file = photo.file_name.as_str();
-        let reject = |reason: Reason| reason.at(&subs.main.name, row.number, &photo.column, file);
+        let reject =
+            |reason: Reason| Box::new(reason.at(&subs.main.name, row.number, &photo.column, file));
         let Some(zip) = media.as_deref_mut() else {
             return Err(reject(
                 Reason::new(
