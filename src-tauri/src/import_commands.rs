@@ -109,10 +109,12 @@ fn user_path(text: &str, field: &str) -> CmdResult<PathBuf> {
         };
         return Err(invalid(format!("choose {what}"), field));
     }
-    let path = if let Some(rest) = text.strip_prefix("file://") {
-        // `file:///home/…` or `file://localhost/home/…`.
-        let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-        PathBuf::from(percent_decode(rest))
+    let path = if text.starts_with("file://") {
+        // `file:///home/…` or `file://localhost/home/…`, %-escaped.
+        url::Url::parse(text)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| invalid(format!("{text} is not a file address"), field))?
     } else if let Some(rest) = text.strip_prefix("~/") {
         match std::env::var_os("HOME") {
             Some(home) => PathBuf::from(home).join(rest),
@@ -141,26 +143,6 @@ fn optional_path(text: Option<String>, field: &str) -> CmdResult<Option<PathBuf>
     text.filter(|t| !t.trim().is_empty())
         .map(|t| user_path(&t, field))
         .transpose()
-}
-
-/// `%xx` escapes of a `file://` address decoded (UTF-8; a bad escape kept).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(a), Some(b)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((a * 16 + b) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn stamp(path: &Path) -> CmdResult<Stamp> {
@@ -557,7 +539,7 @@ mod tests {
         assert_eq!(missing["field"], "media");
         assert_eq!(missing["code"], "no_file");
         assert!(user_path("  ", "file").is_err());
-        assert_eq!(percent_decode("a%2"), "a%2");
+        assert!(user_path("file://host:bad/x", "file").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
