@@ -536,6 +536,22 @@ fn pushes_over_the_rate_or_declaring_too_many_changes_are_refused(backend: &Back
     );
     let e = a.push(&project, b"not even read").unwrap_err();
     assert_eq!(refused(e), RefusalCode::RateLimited);
+    // A second hub process on the same PostgreSQL database counts the
+    // same pushes: going round the load balancer does not double the rate.
+    if let Backend::Postgres(_) = backend {
+        let other = TestHub::with_limits(
+            backend,
+            Limits {
+                pushes_per_minute: 3,
+                ..Limits::default()
+            },
+        );
+        let e = other
+            .client(Some(&l[0].token()))
+            .push(&project, b"not even read")
+            .unwrap_err();
+        assert_eq!(refused(e), RefusalCode::RateLimited);
+    }
     assert!(HubError::Refused(fieldbook_hub_wire::Refusal {
         code: RefusalCode::RateLimited,
         message: String::new()

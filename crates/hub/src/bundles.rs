@@ -101,7 +101,13 @@ pub async fn push(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer<Json<PushAnswer>> {
     let member = hub.member(&headers, &project).await?;
-    if hub.pushes.check_key(&member.actor).is_err() {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let per_minute = hub.limits.pushes_per_minute.max(1);
+    if !hub
+        .store
+        .admit_push(&member.actor, now_ms, per_minute)
+        .await?
+    {
         return Err(refuse(
             RefusalCode::RateLimited,
             format!(

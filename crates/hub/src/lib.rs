@@ -22,7 +22,6 @@ pub mod store;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -30,7 +29,6 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use fieldbook_bundle::roster::{Trust, TrustMemo};
 use fieldbook_hub_wire::{Health, RefusalCode};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::metrics::Metrics;
 use crate::store::{CodeKind, CodeRow, HubStore};
@@ -86,16 +84,13 @@ pub struct Hub {
     /// Each team's trust from its stored roster, by the number of stored
     /// entries (a set that only grows, so the number names it).
     stored: Mutex<HashMap<String, (usize, Arc<Trust>)>>,
-    pushes: DefaultKeyedRateLimiter<String>,
     argon2: secrets::Argon2Worker,
 }
 
 impl Hub {
     pub fn new(store: Arc<dyn HubStore>, limits: Limits) -> Arc<Hub> {
-        let per_minute = NonZeroU32::new(limits.pushes_per_minute.max(1)).expect("at least 1");
         Arc::new(Hub {
             store,
-            pushes: RateLimiter::keyed(Quota::per_minute(per_minute)),
             limits,
             metrics: Metrics::default(),
             trust: TrustMemo::new(TEAMS_REMEMBERED),

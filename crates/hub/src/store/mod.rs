@@ -254,6 +254,12 @@ pub trait HubStore: Send + Sync {
     ) -> Result<Option<(u64, Vec<u8>)>>;
     /// Marks a whole upload complete (its hash checked), or discards it.
     async fn settle_blob(&self, project_id: &str, sha256: &str, complete: bool) -> Result<()>;
+
+    /// Whether `actor` may push at `now_ms`: fewer than `per_minute` of its
+    /// pushes were admitted in the minute before, counted in the database
+    /// so that every process sharing it counts the same. An admitted push
+    /// is counted; a refused one is not.
+    async fn admit_push(&self, actor: &str, now_ms: i64, per_minute: u32) -> Result<bool>;
 }
 
 /// The version vector the hub serves: for each author, the highest seq up to

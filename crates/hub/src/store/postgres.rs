@@ -18,6 +18,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_blobs.sql"),
+    include_str!("../../migrations/postgres/0003_push_log.sql"),
 ];
 /// Serialises migrations between hub processes starting at once.
 const MIGRATION_LOCK: i64 = 0x0f1e_1db0_0c0b;
@@ -608,5 +609,26 @@ impl HubStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn admit_push(&self, actor: &str, now_ms: i64, per_minute: u32) -> Result<bool> {
+        let c = self.pool.get().await?;
+        // One statement: the minute's old rows go, and the push is counted
+        // only if fewer than the limit remain. Two processes racing for
+        // the last place may both get it: a limit, not an invariant.
+        let admitted = c
+            .query_opt(
+                "WITH gone AS (
+                   DELETE FROM push_log WHERE actor = $1::text AND at_ms <= $2::bigint - 60000
+                 )
+                 INSERT INTO push_log (actor, at_ms)
+                 SELECT $1::text, $2::bigint
+                 WHERE (SELECT count(*) FROM push_log
+                        WHERE actor = $1::text AND at_ms > $2::bigint - 60000) < $3::bigint
+                 RETURNING 1",
+                &[&actor, &now_ms, &i64::from(per_minute)],
+            )
+            .await?;
+        Ok(admitted.is_some())
     }
 }

@@ -19,6 +19,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_blobs.sql"),
+    include_str!("../../migrations/sqlite/0003_push_log.sql"),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -571,6 +572,33 @@ impl HubStore for SqliteStore {
             }
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn admit_push(&self, actor: &str, now_ms: i64, per_minute: u32) -> Result<bool> {
+        let actor = actor.to_string();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let since = now_ms - 60_000;
+            tx.execute(
+                "DELETE FROM push_log WHERE actor = ?1 AND at_ms <= ?2",
+                params![actor, since],
+            )?;
+            let recent: i64 = tx.query_row(
+                "SELECT count(*) FROM push_log WHERE actor = ?1",
+                params![actor],
+                |r| r.get(0),
+            )?;
+            let admitted = recent < i64::from(per_minute);
+            if admitted {
+                tx.execute(
+                    "INSERT INTO push_log (actor, at_ms) VALUES (?1, ?2)",
+                    params![actor, now_ms],
+                )?;
+            }
+            tx.commit()?;
+            Ok(admitted)
         })
         .await
     }
