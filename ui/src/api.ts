@@ -635,6 +635,8 @@ export interface SurveyMapping {
   };
   finding?: { title: string; sector: MappingField; text?: string[] };
   photos?: string[];
+  /** Photos from repeat groups: a column of a repeat sheet, and a caption column. */
+  repeat_photos?: { sheet: string; column: string; caption?: string }[];
   measurements?: { sheet: string; quantity: MappingField; value: string; unit: MappingField; notes?: string };
   measurement_columns?: { column: string; quantity: string; unit: string }[];
 }

@@ -651,6 +651,46 @@ function checkList(field: string, label: string, sheet: SheetColumns, chosen: st
   return { el, read };
 }
 
+/**
+ * Photos in repeat groups: a checkbox per column of every repeat sheet, the
+ * chosen first; a chosen column keeps the caption column it came with.
+ */
+function repeatPhotoList(repeats: SheetColumns[], chosen: NonNullable<SurveyMapping['repeat_photos']>, onChange: () => void) {
+  type Choice = { sheet: string; column: string; caption?: string; sample: string; checked: boolean };
+  const choices: Choice[] = chosen.map((c) => ({ ...c, sample: '', checked: true }));
+  for (const r of repeats) {
+    r.headers.forEach((column, i) => {
+      // The tools' own link columns are never photos.
+      if (column.startsWith('_') || column === 'KEY' || column === 'PARENT_KEY') return;
+      const known = choices.find((c) => c.sheet === r.name && c.column === column);
+      if (known) known.sample = r.samples[i] ?? '';
+      else choices.push({ sheet: r.name, column, sample: r.samples[i] ?? '', checked: false });
+    });
+  }
+  const label = t('survey_import.repeat_photos');
+  const list = h(
+    'div',
+    { class: 'survey-checklist', 'data-field': 'repeat_photos', role: 'group', 'aria-label': label },
+    choices.map((c, i) =>
+      h(
+        'label',
+        { class: 'survey-check-item', title: c.sample ? `${c.sheet} › ${c.column}: ${c.sample}` : `${c.sheet} › ${c.column}` },
+        h('input', { type: 'checkbox', value: String(i), checked: c.checked, 'data-column': `${c.sheet}/${c.column}` }),
+        h('span', { class: 'survey-check-name' }, `${c.sheet} › ${c.column}`),
+        c.sample ? h('span', { class: 'muted survey-check-sample' }, c.sample) : null,
+      ),
+    ),
+  );
+  list.addEventListener('change', onChange);
+  const el = h('div', { class: 'field' }, h('span', { class: 'field-label' }, label), list, h('div', { class: 'field-hint muted' }, t('survey_import.repeat_photos_hint')));
+  const read = () =>
+    [...list.querySelectorAll<HTMLInputElement>('input:checked')].map((input) => {
+      const { sheet, column, caption } = choices[Number(input.value)];
+      return caption ? { sheet, column, caption } : { sheet, column };
+    });
+  return { el, read };
+}
+
 /** A `Field` (column or fixed value) as a select's value: `c:<column>` or `v:<value>`. */
 function fieldValue(f: MappingField | undefined): string {
   if (!f) return '';
@@ -727,8 +767,10 @@ function mappingForm(inspected: Inspected, m: SurveyMapping, onChange: () => voi
   const text = checkList('finding.text', t('survey_import.text'), main, f?.text ?? [], onChange);
   const photos = checkList('photos', t('survey_import.photos'), main, m.photos ?? [], onChange, t('survey_import.photos_hint'));
 
-  // Measurements from a repeat group's sheet: its columns change with the sheet.
   const repeats = inspected.repeats;
+  const repeatPhotos = repeats.length > 0 ? repeatPhotoList(repeats, m.repeat_photos ?? [], onChange) : null;
+
+  // Measurements from a repeat group's sheet: its columns change with the sheet.
   const ms = m.measurements;
   const sheet = h(
     'select',
@@ -815,6 +857,7 @@ function mappingForm(inspected: Inspected, m: SurveyMapping, onChange: () => voi
     h('div', { class: 'survey-grid' }, selectField('finding.sector', t('survey_import.sector'), sector)),
     text.el,
     photos.el,
+    repeatPhotos?.el ?? null,
     group(
       'group',
       h('h4', { class: 'survey-section-title' }, kindLabel('measurement', true)),
@@ -863,6 +906,8 @@ function mappingForm(inspected: Inspected, m: SurveyMapping, onChange: () => voi
       out.finding = { title: title.value, sector: readField(sector.value) ?? { value: 'other' }, ...(textColumns.length ? { text: textColumns } : {}) };
       const photoColumns = photos.read();
       if (photoColumns.length > 0) out.photos = photoColumns;
+      const groupPhotos = repeatPhotos?.read() ?? [];
+      if (groupPhotos.length > 0) out.repeat_photos = groupPhotos;
       const repeat = repeatRead();
       if (repeat) out.measurements = repeat;
       const columns = readColumns();

@@ -212,6 +212,11 @@ fn a_kobo_csv_export_and_its_media_become_visits_findings_and_photos() {
 /// Kobo's XLSX export of the same form: typed cells (dates as Excel dates,
 /// numbers as numbers) and the repeat group in a sheet of its own.
 fn kobo_xlsx(db: &Db) -> PathBuf {
+    kobo_xlsx_with(db, Vec::new())
+}
+
+/// [`kobo_xlsx`] with more repeat sheets: (name, rows with the header first).
+fn kobo_xlsx_with(db: &Db, more: Vec<(&str, Vec<Vec<String>>)>) -> PathBuf {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let main = csv_rows(
         &std::fs::read(fixture("kobo/energy_audit.csv")).unwrap(),
@@ -223,7 +228,10 @@ fn kobo_xlsx(db: &Db) -> PathBuf {
     );
     let mut book = Workbook::new();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    for (name, rows) in [("Energy audit", main), ("measurements", repeats)] {
+    let sheets = [("Energy audit", main), ("measurements", repeats)]
+        .into_iter()
+        .chain(more);
+    for (name, rows) in sheets {
         let sheet = book.add_worksheet();
         sheet.set_name(name).unwrap();
         for (r, row) in rows.iter().enumerate() {
@@ -663,4 +671,110 @@ fn an_export_headed_by_labels_is_mapped_through_its_xlsform() {
 
     let err = Form::read(&fixture("kobo/energy_audit-media.zip")).unwrap_err();
     assert!(err.to_string().contains("XLSX"), "{err}");
+}
+
+#[test]
+fn photos_in_a_repeat_group_are_imported_with_their_captions() {
+    let mut db = Db::new();
+    let rows = |cells: &[&[&str]]| -> Vec<Vec<String>> {
+        cells
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    // A `site_photos` repeat group, as Kobo's XLSX puts it in its own sheet:
+    // two photos of the Da Nang pumps, one of the Semarang terminal that the
+    // media ZIP does not hold.
+    let photos = rows(&[
+        &[
+            "photo",
+            "caption",
+            "_index",
+            "_parent_table_name",
+            "_parent_index",
+            "_submission__id",
+        ],
+        &[
+            "1730685400001.jpg",
+            "Trạm bơm nước thô",
+            "1",
+            "Energy audit",
+            "1",
+            "4101",
+        ],
+        &["1730685400002.jpg", "", "2", "Energy audit", "1", "4101"],
+        &[
+            "1731925000003.jpg",
+            "Lampu merkuri",
+            "3",
+            "Energy audit",
+            "3",
+            "4103",
+        ],
+    ]);
+    let xlsx = kobo_xlsx_with(&db, vec![("site_photos", photos)]);
+    let intake = std::fs::read(fixture(
+        "../../assets/samples/photos/danang-antrach-intake.jpg",
+    ))
+    .unwrap();
+    let roof = std::fs::read(fixture("../../assets/samples/photos/phnompenh-roof.jpg")).unwrap();
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(fixture("kobo/energy_audit-media.zip")).unwrap())
+            .unwrap();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        entries.push((entry.name().to_string(), bytes));
+    }
+    let folder = "fieldteam/attachments/3c9f0e1d2b4a45e6a7b8c9d0e1f2a3b4/b7c1e3a0-5d2f-4c1e-9a8b-1f2e3d4c5b6a";
+    entries.push((format!("{folder}/1730685400001.jpg"), intake.clone()));
+    entries.push((format!("{folder}/1730685400002.jpg"), roof));
+    let named: Vec<(&str, &[u8])> = entries
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let media = db.file("media.zip", &tiny_zip(&named));
+
+    let (report, mapping) = db.import(Tool::Kobo, &xlsx, Some(&media), None).unwrap();
+    assert_eq!(
+        mapping.repeat_photos,
+        [fieldbook_interop::import::RepeatPhotos {
+            sheet: "site_photos".into(),
+            column: "photo".into(),
+            caption: Some("caption".into()),
+        }]
+    );
+    // Da Nang and Bangkok imported (Khmer: m²; Semarang: a missing photo).
+    assert_eq!(report.visits, 2, "{report:?}");
+    assert_eq!(
+        report.photos, 4,
+        "two from the main sheet, two from the group"
+    );
+    let missing = report
+        .rejected
+        .iter()
+        .find(|r| r.code == "photo_missing")
+        .expect("the Semarang photo");
+    assert_eq!(
+        (missing.sheet.as_str(), missing.row, missing.column.as_str()),
+        ("site_photos", 4, "photo")
+    );
+    let attachments = db.list("attachment");
+    let intake_photo = by_field(&attachments, "file_name", "1730685400001.jpg");
+    assert_eq!(text(intake_photo, "caption"), "Trạm bơm nước thô");
+    let finding = db
+        .store
+        .get("finding", &text(intake_photo, "finding_id"))
+        .unwrap();
+    assert_eq!(text(&finding, "title"), "Bơm nước cũ, hiệu suất thấp");
+    assert!(by_field(&attachments, "file_name", "1730685400002.jpg").fields["caption"].is_null());
+    assert_eq!(
+        db.store
+            .blobs()
+            .read(&text(intake_photo, "sha256"))
+            .unwrap(),
+        intake
+    );
 }

@@ -340,6 +340,7 @@ impl App {
             .screenshot()
             .await
             .map_err(during(|| format!("screenshot {name}")))?;
+        std::fs::create_dir_all(&dir)?;
         std::fs::write(Path::new(&dir).join(format!("{name}.png")), png)?;
         Ok(())
     }

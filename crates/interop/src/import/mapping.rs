@@ -18,6 +18,9 @@ pub struct Mapping {
     /// Columns holding a photo's file name (in the media ZIP).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<String>,
+    /// Photos from repeat groups: one per row of the sheet that names a file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeat_photos: Vec<RepeatPhotos>,
     /// Measurements from a repeat group: one per row of its sheet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measurements: Option<RepeatMeasurements>,
@@ -76,6 +79,18 @@ pub struct RepeatMeasurements {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RepeatPhotos {
+    /// The repeat group's sheet (XLSX) or file (ODK's CSV ZIP).
+    pub sheet: String,
+    /// The column holding the photo's file name.
+    pub column: String,
+    /// A column whose text becomes the photo's caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColumnMeasurement {
     pub column: String,
     pub quantity: String,
@@ -100,13 +115,22 @@ impl Mapping {
             .filter(|c| main.column(c).is_none())
             .map(|c| format!("'{c}'"))
             .collect();
-        if let Some(m) = &self.measurements {
-            match subs.repeat(&m.sheet) {
-                None => missing.push(format!("the repeat sheet '{}'", m.sheet)),
+        let repeats = self
+            .measurements
+            .iter()
+            .map(|m| (m.sheet.as_str(), m.columns().collect::<Vec<_>>()))
+            .chain(self.repeat_photos.iter().map(|p| {
+                let columns = std::iter::once(p.column.as_str()).chain(p.caption.as_deref());
+                (p.sheet.as_str(), columns.collect())
+            }));
+        for (name, columns) in repeats {
+            match subs.repeat(name) {
+                None => missing.push(format!("the repeat sheet '{name}'")),
                 Some(sheet) => missing.extend(
-                    m.columns()
+                    columns
+                        .into_iter()
                         .filter(|c| sheet.column(c).is_none())
-                        .map(|c| format!("'{c}' (in {})", m.sheet)),
+                        .map(|c| format!("'{c}' (in {name})")),
                 ),
             }
         }
@@ -117,6 +141,7 @@ impl Mapping {
             )));
         }
         let needs_finding = !self.photos.is_empty()
+            || !self.repeat_photos.is_empty()
             || self.measurements.is_some()
             || !self.measurement_columns.is_empty();
         if needs_finding && self.finding.is_none() {

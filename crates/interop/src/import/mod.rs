@@ -25,7 +25,8 @@ use serde::Serialize;
 
 pub use form::Form;
 pub use mapping::{
-    ColumnMeasurement, Field, FindingMapping, Location, Mapping, RepeatMeasurements, VisitMapping,
+    ColumnMeasurement, Field, FindingMapping, Location, Mapping, RepeatMeasurements, RepeatPhotos,
+    VisitMapping,
 };
 pub use media::MediaZip;
 pub use propose::{propose, propose_with};
@@ -391,7 +392,7 @@ fn read_photos(
     for photo in &photos {
         let file = photo.file_name.as_str();
         let reject =
-            |reason: Reason| Box::new(reason.at(&subs.main.name, row.number, &photo.column, file));
+            |reason: Reason| Box::new(reason.at(&photo.sheet, photo.row, &photo.column, file));
         let Some(zip) = media.as_deref_mut() else {
             return Err(reject(
                 Reason::new(

@@ -8,7 +8,9 @@
 use fieldbook_core::kinds::SECTORS;
 
 use super::form::Form;
-use super::mapping::{Field, FindingMapping, Location, Mapping, RepeatMeasurements, VisitMapping};
+use super::mapping::{
+    Field, FindingMapping, Location, Mapping, RepeatMeasurements, RepeatPhotos, VisitMapping,
+};
 use super::sheet::Sheet;
 use super::submissions::{Submissions, Tool};
 
@@ -97,6 +99,16 @@ const DEVICE_METADATA: &[&str] = &[
     "audit",
     "instanceID",
 ];
+const CAPTION: &[&str] = &[
+    "caption",
+    "photo_caption",
+    "description",
+    "label",
+    "説明",
+    "chú thích",
+    "keterangan",
+    "คำอธิบาย",
+];
 const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif"];
 
 /// Proposes a mapping for `subs`, from its columns alone.
@@ -176,6 +188,11 @@ pub fn propose_with(subs: &Submissions, form: &Form) -> Mapping {
         .repeats
         .iter()
         .find_map(|s| repeat_measurements(form, s));
+    let repeat_photos: Vec<RepeatPhotos> = subs
+        .repeats
+        .iter()
+        .flat_map(|sheet| repeat_photos(form, sheet))
+        .collect();
 
     // The rest of the questions, minus the parts other columns already hold.
     let rest: Vec<String> = questions
@@ -207,6 +224,11 @@ pub fn propose_with(subs: &Submissions, form: &Form) -> Mapping {
         },
         finding,
         photos: if has_finding { photos } else { Vec::new() },
+        repeat_photos: if has_finding {
+            repeat_photos
+        } else {
+            Vec::new()
+        },
         measurements: measurements.filter(|_| has_finding),
         measurement_columns: Vec::new(),
     }
@@ -328,4 +350,20 @@ fn repeat_measurements(form: &Form, sheet: &Sheet) -> Option<RepeatMeasurements>
         unit: Field::Column(named(form, &columns, UNIT)?.into()),
         notes: named(form, &columns, NOTES).map(str::to_string),
     })
+}
+
+/// A repeat group's photo columns, each with a caption column when one is
+/// named like one.
+fn repeat_photos(form: &Form, sheet: &Sheet) -> Vec<RepeatPhotos> {
+    let columns: Vec<&str> = sheet.headers.iter().map(String::as_str).collect();
+    let caption = named(form, &columns, CAPTION).map(str::to_string);
+    columns
+        .iter()
+        .filter(|c| form.is(c, "image") || looks_like_photos(sheet, c))
+        .map(|c| RepeatPhotos {
+            sheet: sheet.name.clone(),
+            column: c.to_string(),
+            caption: caption.clone(),
+        })
+        .collect()
 }

@@ -28,8 +28,12 @@ pub struct Planned {
 }
 
 pub struct PhotoRef {
+    /// The sheet and row naming the photo, for a rejection.
+    pub sheet: String,
+    pub row: usize,
     pub column: String,
     pub file_name: String,
+    pub caption: Option<String>,
     pub id: String,
 }
 
@@ -203,9 +207,30 @@ impl Planner<'_> {
                 let file_name = main.cell(row, column);
                 if !file_name.is_empty() {
                     planned.photos.push(PhotoRef {
+                        sheet: main.name.clone(),
+                        row: row.number,
                         column: column.clone(),
                         file_name: file_name.to_string(),
+                        caption: None,
                         id: id(&format!("photo {column}")),
+                    });
+                }
+            }
+            for p in &self.mapping.repeat_photos {
+                let sheet = subs.repeat(&p.sheet).expect("checked with the mapping");
+                for (n, child) in subs.children(sheet, row).enumerate() {
+                    let file_name = sheet.cell(child, &p.column);
+                    if file_name.is_empty() {
+                        continue;
+                    }
+                    let caption = p.caption.as_deref().map(|c| sheet.cell(child, c));
+                    planned.photos.push(PhotoRef {
+                        sheet: sheet.name.clone(),
+                        row: child.number,
+                        column: p.column.clone(),
+                        file_name: file_name.to_string(),
+                        caption: caption.filter(|c| !c.is_empty()).map(str::to_string),
+                        id: id(&format!("photo {} {} {}", p.sheet, n + 1, p.column)),
                     });
                 }
             }
@@ -233,9 +258,13 @@ impl Planned {
     pub fn attach(&mut self, photo: &PhotoRef, mut fields: Map<String, Value>, bytes: Vec<u8>) {
         let finding_id = self.finding_id.clone().expect("photos need a finding");
         fields.insert("finding_id".into(), Value::from(finding_id));
+        if let Some(caption) = &photo.caption {
+            fields.insert("caption".into(), Value::from(caption.as_str()));
+        }
         let mut origin = Origin {
+            sheet: photo.sheet.clone(),
+            row: photo.row,
             cells: HashMap::new(),
-            ..self.origins[0].clone()
         };
         origin.note("file_name", &photo.column, &photo.file_name);
         self.part.changes.push(Change::Create {
