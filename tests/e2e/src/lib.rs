@@ -305,6 +305,24 @@ impl App {
         }
     }
 
+    /// Opens the study the search box finds for `query`, as a person
+    /// would; returns its id once its form is shown.
+    pub async fn open_study(&self, query: &str) -> Result<String, Error> {
+        self.wait_for("#search-input")
+            .await?
+            .send_keys(query)
+            .await
+            .map_err(during(|| format!("typing {query:?} in the search box")))?;
+        self.click("[data-testid=search-result][data-kind=study]")
+            .await?;
+        self.attr(
+            "[data-testid=record-form][data-kind=study][data-id]",
+            "data-id",
+        )
+        .await?
+        .ok_or_else(|| "the study form has no id".into())
+    }
+
     pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>, Error> {
         self.wait_for(css)
             .await?

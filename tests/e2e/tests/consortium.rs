@@ -10,12 +10,7 @@ async fn credit_split_and_advice_on_the_semarang_study() -> TestResult {
     let app = driver.launch().await?;
 
     // Open the Semarang study through search.
-    let search = app.wait_for("#search-input").await?;
-    search.send_keys("Trans Semarang BRT").await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("Trans Semarang BRT").await?;
 
     // The advisor: the sample's saved estimate puts the JCM Model Project
     // subsidy under the JPY 50 M floor, and the consortium is still open.

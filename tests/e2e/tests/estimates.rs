@@ -25,14 +25,7 @@ async fn an_estimate_from_measurements_shows_its_numbers() -> TestResult {
     let driver = Driver::start(&dir.path().join("fieldbook.db")).await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("DAWACO")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("DAWACO").await?;
     app.click("[data-testid=tab-estimates]").await?;
     // The sample estimate is charted.
     app.wait_count(

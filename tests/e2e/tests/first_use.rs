@@ -42,14 +42,7 @@ async fn what_a_new_user_hits_first() -> TestResult {
     let driver = fieldbook_e2e::Driver::start(&dir.path().join("fieldbook.db")).await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("DAWACO")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("DAWACO").await?;
 
     // A visit: the pair copied from a map fills latitude and longitude.
     app.click("[data-testid=tab-visits]").await?;

@@ -93,19 +93,7 @@ async fn a_brief_and_an_estimate_sheet_print_from_the_app() -> TestResult {
     .await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("Phnom Penh shopping mall")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    let study_id = app
-        .attr(
-            "[data-testid=record-form][data-kind=study][data-id]",
-            "data-id",
-        )
-        .await?
-        .ok_or("the study form has no id")?;
+    let study_id = app.open_study("Phnom Penh shopping mall").await?;
 
     // The findings as typed, in Khmer (the README's screenshot).
     app.click("[data-testid=tab-findings]").await?;

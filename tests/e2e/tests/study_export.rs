@@ -40,14 +40,7 @@ async fn the_da_nang_study_exports_to_xlsx_and_csv() -> TestResult {
     .await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("DAWACO")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("DAWACO").await?;
 
     // The workbook, with English headers.
     app.click("[data-testid=study-export]").await?;

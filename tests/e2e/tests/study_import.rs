@@ -53,6 +53,14 @@ async fn visits_listed(app: &App, places: &[&str]) -> TestResult {
     }
 }
 
+/// Step 3: Import, then the result shown.
+async fn run_import(app: &App) -> TestResult {
+    app.click("[data-testid=survey-run]").await?;
+    app.wait_for("[data-testid=survey-result]:not([hidden])")
+        .await?;
+    Ok(())
+}
+
 /// Whether the tool `tool` is the one chosen in the wizard's first step.
 async fn tool_chosen(app: &App, tool: &str) -> Result<bool, Error> {
     let checked = app
@@ -97,14 +105,7 @@ async fn a_kobo_export_with_its_photos_imports_into_a_study_once() -> TestResult
     .await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("DAWACO")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("DAWACO").await?;
 
     // Step 1: the files.
     choose_files(&app, &csv, &media).await?;
@@ -181,9 +182,7 @@ async fn a_kobo_export_with_its_photos_imports_into_a_study_once() -> TestResult
     .await?;
 
     // Step 3: the import, and what it did.
-    app.click("[data-testid=survey-run]").await?;
-    app.wait_for("[data-testid=survey-result]:not([hidden])")
-        .await?;
+    run_import(&app).await?;
     assert_eq!(stat(&app, "visits").await?, "4");
     assert_eq!(stat(&app, "findings").await?, "4");
     assert_eq!(stat(&app, "photos").await?, "3");
@@ -228,9 +227,7 @@ async fn a_kobo_export_with_its_photos_imports_into_a_study_once() -> TestResult
         .eval("return document.querySelector('[data-testid=survey-save-as]').value;")
         .await?;
     assert_eq!(save_as.as_str(), Some("Energy audit (Kobo)"));
-    app.click("[data-testid=survey-run]").await?;
-    app.wait_for("[data-testid=survey-result]:not([hidden])")
-        .await?;
+    run_import(&app).await?;
     assert_eq!(stat(&app, "already_imported").await?, "4");
     assert_eq!(stat(&app, "visits").await?, "0");
     assert_eq!(stat(&app, "photos").await?, "0");
@@ -271,14 +268,7 @@ async fn rows_that_cannot_be_imported_are_listed_and_saved_as_csv() -> TestResul
     .await?;
     let app = driver.launch().await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("Trans Semarang")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("Trans Semarang").await?;
 
     app.click("[data-testid=study-import]").await?;
     // The wizard remembers the last tool: this export is KoboToolbox's.
@@ -301,9 +291,7 @@ async fn rows_that_cannot_be_imported_are_listed_and_saved_as_csv() -> TestResul
     app.click("[data-testid=survey-next]").await?;
     app.wait_count("[data-testid=survey-preview-row]", 4)
         .await?;
-    app.click("[data-testid=survey-run]").await?;
-    app.wait_for("[data-testid=survey-result]:not([hidden])")
-        .await?;
+    run_import(&app).await?;
     assert_eq!(stat(&app, "visits").await?, "1");
     assert_eq!(stat(&app, "rejected").await?, "3");
     assert_eq!(app.count("[data-testid=survey-rejected-row]").await?, 3);
@@ -351,14 +339,7 @@ async fn an_odk_central_zip_brings_its_repeat_group_as_measurements() -> TestRes
     app.wait_text("[data-testid=nav-studies]", |t| t.contains("調査"))
         .await?;
 
-    app.wait_for("#search-input")
-        .await?
-        .send_keys("DAWACO")
-        .await?;
-    app.click("[data-testid=search-result][data-kind=study]")
-        .await?;
-    app.wait_for("[data-testid=record-form][data-kind=study][data-id]")
-        .await?;
+    app.open_study("DAWACO").await?;
 
     app.click("[data-testid=study-import]").await?;
     app.click("[data-testid=survey-tool-odk]").await?;
@@ -385,9 +366,7 @@ async fn an_odk_central_zip_brings_its_repeat_group_as_measurements() -> TestRes
     )
     .await?;
 
-    app.click("[data-testid=survey-run]").await?;
-    app.wait_for("[data-testid=survey-result]:not([hidden])")
-        .await?;
+    run_import(&app).await?;
     assert_eq!(stat(&app, "visits").await?, "3");
     assert_eq!(stat(&app, "measurements").await?, "3");
     assert_eq!(stat(&app, "photos").await?, "3");

@@ -26,10 +26,7 @@ struct Question {
 impl Form {
     /// Reads the XLSForm at `path`.
     pub fn read(path: &Path) -> Result<Form, ImportError> {
-        let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let bytes = std::fs::read(path).map_err(ImportError::io(path))?;
         let name = path.display().to_string();
         let sheets = read_xlsx(&name, &bytes)?;
         let sheet = |wanted: &str| sheets.iter().find(|s| s.name.eq_ignore_ascii_case(wanted));

@@ -56,6 +56,24 @@ pub enum ImportError {
     },
 }
 
+impl ImportError {
+    /// The error of reading `path`, naming it.
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
+        move |source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A file's name for messages and labels (its path when it has none).
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 /// A row that was not imported: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
@@ -165,15 +183,8 @@ impl ImportReport {
 
 /// Opens the media ZIP given beside an export.
 pub fn open_media(path: &Path) -> Result<MediaZip<File>, ImportError> {
-    let file = File::open(path).map_err(|e| ImportError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    MediaZip::open(&name, file)
+    let file = File::open(path).map_err(ImportError::io(path))?;
+    MediaZip::open(&file_name(path), file)
 }
 
 /// Imports `subs` into study `study_id` through `mapping`: one action (one
@@ -439,10 +450,7 @@ fn read_photos(
 
 /// A mapping from a JSON file.
 pub fn read_mapping_file(path: &Path) -> Result<Mapping, ImportError> {
-    let file = File::open(path).map_err(|e| ImportError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let file = File::open(path).map_err(ImportError::io(path))?;
     serde_json::from_reader(BufReader::new(file))
         .map_err(|e| ImportError::Mapping(format!("{} is not a mapping: {e}", path.display())))
 }

@@ -110,13 +110,11 @@ impl Submissions {
     /// Reads `path` as `tool` writes it: Kobo's CSV or XLSX, or Central's
     /// CSV or its ZIP of CSVs (and media).
     pub fn read(tool: Tool, path: &Path) -> Result<Self, ImportError> {
-        let file_name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let file_name = super::file_name(path);
         let lower = file_name.to_ascii_lowercase();
         let (sheets, media) = if lower.ends_with(".zip") {
-            let mut zip = MediaZip::open(&file_name, open(path)?)?;
+            let mut zip =
+                MediaZip::open(&file_name, File::open(path).map_err(ImportError::io(path))?)?;
             let mut sheets = Vec::new();
             for entry in zip.csv_entries() {
                 let bytes = zip.read_path(&entry)?;
@@ -125,10 +123,7 @@ impl Submissions {
             }
             (sheets, Some(zip))
         } else {
-            let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
+            let bytes = std::fs::read(path).map_err(ImportError::io(path))?;
             if lower.ends_with(".xlsx") {
                 (read_xlsx(&file_name, &bytes)?, None)
             } else if lower.ends_with(".csv") {
@@ -274,11 +269,4 @@ fn drop_hxl_row(mut sheet: Sheet) -> Sheet {
         sheet.rows.remove(0);
     }
     sheet
-}
-
-fn open(path: &Path) -> Result<File, ImportError> {
-    File::open(path).map_err(|e| ImportError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
 }
